@@ -1,0 +1,118 @@
+"""``stylelib``: the command line. The only module besides app.py that talks to people.
+
+Flags of ``stylize`` are built from :class:`stylelib.options.Options`, so they
+and their defaults cannot drift from the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .data import list_examples, resolve_image
+from .images import ImageError, save_image
+from .options import Options
+from .weights import WeightsError
+
+# Errors that are the user's input, not our bug: one line, exit code 2.
+USER_ERRORS = (ImageError, ValueError, KeyError, WeightsError, FileNotFoundError, FloatingPointError)
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def add_options(parser: argparse.ArgumentParser, options_class: type = Options) -> None:
+    """One ``--flag`` per dataclass field; unset flags keep the dataclass default."""
+    defaults = options_class()
+    for f in dataclasses.fields(options_class):
+        meta, default = f.metadata, getattr(defaults, f.name)
+        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
+        kwargs = dict(default=argparse.SUPPRESS, type=meta["type"], help=f"{meta['help']} (default: {shown})")
+        if "tuple" in str(f.type):
+            kwargs["nargs"] = "+"
+        if meta["choices"] and not meta["or_path"]:
+            kwargs["choices"] = meta["choices"]
+        elif meta["choices"]:
+            kwargs["metavar"] = "{" + ",".join(meta["choices"]) + "} or PATH"
+        parser.add_argument("--" + f.name.replace("_", "-"), **kwargs)
+
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, file=sys.stderr)
+
+
+def cmd_stylize(args: argparse.Namespace) -> int:
+    from .optimize import stylize_iter
+    from .recipe import make_recipe
+
+    names = {f.name for f in dataclasses.fields(Options)}
+    options = Options(**{k: v for k, v in vars(args).items() if k in names})
+    content, styles = str(resolve_image(args.content)), [str(resolve_image(s)) for s in args.style]
+    out = Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bar, final = None, None
+    try:
+        for it in stylize_iter(content, styles if len(styles) > 1 else styles[0], **dataclasses.asdict(options)):
+            bar = bar or _progress(options.steps * options.scales, f"stylize {out.name}")  # after inputs load
+            bar.update(1)
+            bar.set_postfix(loss=f"{it.loss:.4g}", scale=f"{it.scale}/{it.scales}")
+            final = it
+    finally:
+        if bar is not None:
+            bar.close()
+    save_image(final.image, out)
+    recipe = make_recipe(options, final, content=args.content, styles=args.style, output=str(out))
+    out.with_suffix(".json").write_text(json.dumps(recipe, indent=2) + "\n")
+    print(f"wrote {out} and {out.with_suffix('.json')} ({final.seconds:.1f} s, loss {final.loss:.4g})")
+    return 0
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    for e in list_examples(args.kind):
+        print(f"{e.name:22} {e.kind:8} {e.credit}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stylelib", description="Neural style transfer: a teaching kit.")
+    parser.add_argument("--version", action="version", version=f"stylelib {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "stylize", help="Gatys et al.: optimise an image to have the photo's content and the painting's style",
+        description="Write OUTPUT (PNG) and OUTPUT.json (the recipe). CONTENT and STYLE are files "
+        "or names of bundled examples (see `stylelib examples`); several STYLEs are blended.",
+    )
+    p.add_argument("content", metavar="CONTENT")
+    p.add_argument("style", metavar="STYLE", nargs="+")
+    p.add_argument("-o", "--output", help="output PNG (default: CONTENT_STYLE.png)")
+    add_options(p)
+    COMMANDS["stylize"] = cmd_stylize
+
+    p = sub.add_parser("examples", help="list the bundled example photos and paintings")
+    p.add_argument("--kind", choices=("content", "style"))
+    COMMANDS["examples"] = cmd_examples
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except USER_ERRORS as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"stylelib {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

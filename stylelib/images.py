@@ -1,0 +1,132 @@
+"""Images <-> float tensors in [0, 1], shape (B, 3, H, W) (lesson 01).
+
+``load_image`` accepts what people actually upload: EXIF-rotated JPEGs,
+16-bit, CMYK, palette or alpha images (composited on white), grayscale,
+animated GIFs (first frame). Anything it cannot use raises :class:`ImageError`
+with a one-line reason. Large files are decoded at reduced size where the
+format allows (JPEG draft mode), never at full size when a smaller one is
+asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+ImageSource = Union[str, os.PathLike, BinaryIO, bytes, Image.Image]
+MAX_PIXELS = 64_000_000  # more than a 50-megapixel photo; a decompression bomb is far above
+
+
+class ImageError(ValueError):
+    """An input that is not a usable image; the message says why in one line."""
+
+
+def _open(source: ImageSource) -> Image.Image:
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    name = str(source) if isinstance(source, (str, os.PathLike)) else "upload"
+    if isinstance(source, (str, os.PathLike)):
+        if not Path(source).is_file():
+            raise ImageError(f"{name}: no such file")
+        source = io.BytesIO(Path(source).read_bytes())  # no file handle left open on errors
+    if source.seek(0, io.SEEK_END) == 0:
+        raise ImageError(f"{name}: the file is empty")
+    source.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: too many pixels (limit {MAX_PIXELS:,}); refusing a possible decompression bomb") from None
+    except Exception:
+        raise ImageError(f"{name}: not an image Pillow can read (JPEG, PNG, WebP, GIF, BMP, TIFF...)") from None
+    if image.width * image.height > MAX_PIXELS:
+        raise ImageError(f"{name}: {image.width}x{image.height} has too many pixels (limit {MAX_PIXELS:,})")
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(image, dtype=np.float64)  # (H, W)
+        top = 65535.0 if image.mode.startswith("I;16") or a.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(a / top * 255 + 0.5, 0, 255).astype(np.uint8))
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")
+
+
+def load_pil(source: ImageSource, *, size: int | None = None) -> Image.Image:
+    """Open, decode, rotate upright and convert to RGB; longest side <= ``size``."""
+    image = _open(source)
+    try:
+        if size is not None and image.format == "JPEG":
+            image.draft("RGB", (size, size))  # decode a JPEG at 1/2, 1/4, 1/8 scale
+        image.seek(0)  # the first frame of an animation
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image = _to_rgb(image)
+    except ImageError:
+        raise
+    except Exception as err:
+        raise ImageError(f"cannot decode the image ({err.__class__.__name__}: {err}); is the file truncated?") from None
+    if size is not None:
+        image = resize_long_side(image, size)
+    return image
+
+
+def resize_long_side(image: Image.Image, size: int) -> Image.Image:
+    """Scale so the longest side is ``size`` px (down or up), keeping the aspect ratio."""
+    w, h = image.size
+    scale = size / max(w, h)
+    new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if new == image.size:
+        return image
+    return image.resize(new, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """PIL RGB -> (1, 3, H, W) float32 in [0, 1]."""
+    a = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0  # (H, W, 3)
+    return torch.from_numpy(a).permute(2, 0, 1).unsqueeze(0).contiguous()  # (1, 3, H, W)
+
+
+def to_pil(images: torch.Tensor) -> Image.Image:
+    """(1, 3, H, W) or (3, H, W) tensor in [0, 1] -> PIL RGB (values clamped, rounded)."""
+    x = images.detach().float().cpu()
+    if x.dim() == 4:
+        if x.shape[0] != 1:
+            raise ValueError(f"to_pil takes one image; got a batch of {x.shape[0]}")
+        x = x[0]
+    a = (x.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()  # (H, W, 3)
+    return Image.fromarray(a)
+
+
+def load_image(source: ImageSource, *, size: int | None = None) -> torch.Tensor:
+    """Any image source -> (1, 3, H, W) float tensor in [0, 1], longest side ``size``."""
+    return to_tensor(load_pil(source, size=size))
+
+
+def save_image(images: torch.Tensor, path: str | os.PathLike) -> None:
+    """Write one image tensor in [0, 1] as a file (format from the suffix; PNG is lossless)."""
+    to_pil(images).save(path)
+
+
+def resize_tensor(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize (B, 3, H, W) to (h, w) with antialiased bicubic interpolation."""
+    if tuple(images.shape[-2:]) == tuple(size):
+        return images
+    out = torch.nn.functional.interpolate(images, size=size, mode="bicubic", align_corners=False, antialias=True)
+    return out.clamp(0, 1)
