@@ -25,7 +25,15 @@ MAX_PIXELS = 64_000_000  # more than a 50-megapixel photo; a decompression bomb 
 
 
 class ImageError(ValueError):
-    """An input that is not a usable image; the message says why in one line."""
+    """An input that is not a usable image; the message says why in one line.
+
+    ``reason`` is the message without the file name, for interfaces that
+    should not echo server paths.
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.reason = reason
 
 
 def _open(source: ImageSource) -> Image.Image:
@@ -36,21 +44,21 @@ def _open(source: ImageSource) -> Image.Image:
     name = str(source) if isinstance(source, (str, os.PathLike)) else "upload"
     if isinstance(source, (str, os.PathLike)):
         if not Path(source).is_file():
-            raise ImageError(f"{name}: no such file")
+            raise ImageError(name, "no such file")
         source = io.BytesIO(Path(source).read_bytes())  # no file handle left open on errors
     if source.seek(0, io.SEEK_END) == 0:
-        raise ImageError(f"{name}: the file is empty")
+        raise ImageError(name, "the file is empty")
     source.seek(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name}: too many pixels (limit {MAX_PIXELS:,}); refusing a possible decompression bomb") from None
+        raise ImageError(name, f"too many pixels (limit {MAX_PIXELS:,}); refusing a possible decompression bomb") from None
     except Exception:
-        raise ImageError(f"{name}: not an image Pillow can read (JPEG, PNG, WebP, GIF, BMP, TIFF...)") from None
+        raise ImageError(name, "not an image Pillow can read (JPEG, PNG, WebP, GIF, BMP, TIFF...)") from None
     if image.width * image.height > MAX_PIXELS:
-        raise ImageError(f"{name}: {image.width}x{image.height} has too many pixels (limit {MAX_PIXELS:,})")
+        raise ImageError(name, f"{image.width}x{image.height} has too many pixels (limit {MAX_PIXELS:,})")
     return image
 
 
@@ -68,9 +76,16 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def load_pil(source: ImageSource, *, size: int | None = None) -> Image.Image:
-    """Open, decode, rotate upright and convert to RGB; longest side <= ``size``."""
+def load_pil(source: ImageSource, *, size: int | None = None, min_side: int = 1) -> Image.Image:
+    """Open, decode, rotate upright and convert to RGB; longest side ``size``.
+
+    An image whose shorter side is below ``min_side`` px is refused rather
+    than blown up from a few pixels.
+    """
+    name = str(source) if isinstance(source, (str, os.PathLike)) else "upload"
     image = _open(source)
+    if min(image.size) < min_side:
+        raise ImageError(name, f"{image.width}x{image.height} px is too small; each side needs at least {min_side} px")
     try:
         if size is not None and image.format == "JPEG":
             image.draft("RGB", (size, size))  # decode a JPEG at 1/2, 1/4, 1/8 scale
@@ -81,7 +96,7 @@ def load_pil(source: ImageSource, *, size: int | None = None) -> Image.Image:
     except ImageError:
         raise
     except Exception as err:
-        raise ImageError(f"cannot decode the image ({err.__class__.__name__}: {err}); is the file truncated?") from None
+        raise ImageError(name, f"cannot decode the image ({err.__class__.__name__}: {err}); is the file truncated?") from None
     if size is not None:
         image = resize_long_side(image, size)
     return image
@@ -114,9 +129,9 @@ def to_pil(images: torch.Tensor) -> Image.Image:
     return Image.fromarray(a)
 
 
-def load_image(source: ImageSource, *, size: int | None = None) -> torch.Tensor:
+def load_image(source: ImageSource, *, size: int | None = None, min_side: int = 1) -> torch.Tensor:
     """Any image source -> (1, 3, H, W) float tensor in [0, 1], longest side ``size``."""
-    return to_tensor(load_pil(source, size=size))
+    return to_tensor(load_pil(source, size=size, min_side=min_side))
 
 
 def save_image(images: torch.Tensor, path: str | os.PathLike) -> None:

@@ -24,9 +24,10 @@ from functools import lru_cache
 from typing import Callable, Iterator, Sequence
 
 import torch
+from PIL import Image
 
 from .color import keep_luminance, match_colors
-from .images import ImageSource, load_image, resize_tensor
+from .images import ImageError, ImageSource, load_image, resize_tensor
 from .objective import Objective
 from .options import Options
 from .vgg import VGGFeatures
@@ -87,17 +88,26 @@ def get_extractor(layers: tuple, arch: str, weights: str, pooling: str, device: 
     return net.to(memory_format=torch.channels_last) if device != "mps" else net
 
 
-def _as_image(source: ImageSource | torch.Tensor, size: int) -> torch.Tensor:
-    """A path/PIL/bytes/tensor -> (1, 3, H, W) with the longest side ``size``."""
+def _as_image(source: ImageSource | torch.Tensor, size: int, min_side: int = 1, what: str = "image") -> torch.Tensor:
+    """A path/PIL/bytes/tensor -> (1, 3, H, W) with the longest side ``size``.
+
+    Originals smaller than ``min_side`` on a side are refused, not blown up.
+    """
     if isinstance(source, torch.Tensor):
         if source.dim() == 3:
             source = source.unsqueeze(0)
         if source.dim() != 4 or source.shape[:2] != (1, 3):
             raise ValueError(f"image tensors must be (1, 3, H, W) in [0, 1]; got {tuple(source.shape)}")
         h, w = source.shape[-2:]
+        if min(h, w) < min_side:
+            raise ValueError(f"the {what} image is {w}x{h} px, too small; each side needs at least {min_side} px")
         s = size / max(h, w)
         return resize_tensor(source.detach().float().cpu(), (max(1, round(h * s)), max(1, round(w * s))))
-    return load_image(source, size=size)
+    try:
+        return load_image(source, size=size, min_side=min_side)
+    except ImageError as err:
+        raise ImageError(f"{what} image {source}" if not isinstance(source, (bytes, Image.Image)) else f"{what} image",
+                         err.reason) from None
 
 
 def _make_optimizer(o: Options, x: torch.Tensor) -> torch.optim.Optimizer:
@@ -142,8 +152,9 @@ def stylize_iter(
     layers = o.layers
     extractor = get_extractor(layers, o.arch, str(o.weights), o.pooling, str(device))
     start = time.perf_counter()
-    full_content = _as_image(content, o.size)
     need = o.min_side()
+    full_content = _as_image(content, o.size, need, "content")
+    full_styles = [_as_image(s, max(1, round(o.size * o.style_scale)), need, "style") for s in styles_in]
     info = {
         "device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
         "weights": extractor.weights, "weights_note": extractor.weights_note,
@@ -153,7 +164,7 @@ def stylize_iter(
     for level in range(1, o.scales + 1):
         size = max(1, round(o.size / 2 ** (o.scales - level)))
         c = _as_image(full_content, size)
-        styles = [_as_image(s, max(1, round(size * o.style_scale))) for s in styles_in]
+        styles = [_as_image(s, max(1, round(size * o.style_scale))) for s in full_styles]
         for img, what in [(c, "content")] + [(s, "style") for s in styles]:
             if min(img.shape[-2:]) < need:
                 h, w = img.shape[-2:]
