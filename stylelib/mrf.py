@@ -77,15 +77,22 @@ def match_patches(
 
 
 def mrf_loss(
-    features: torch.Tensor, style_patches: torch.Tensor, *, stride: int = 1, chunk: int = 256
+    features: torch.Tensor,
+    style_patches: torch.Tensor,
+    *,
+    stride: int = 1,
+    chunk: int = 256,
+    index: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """E_mrf = Σ_i ‖Ψ_i(F) − Ψ_NN(i)(F_s)‖² per image; (B, C, H, W), (P, C, k, k) -> (B,).
 
     The match is found without gradient (an argmax has none); the loss is
-    differentiable in ``features`` through the patches.
+    differentiable in ``features`` through the patches. Pass ``index``
+    (from :func:`match_patches`) to reuse matches instead of finding them.
     """
     k = style_patches.shape[-1]
-    idx, _ = match_patches(features.detach(), style_patches.to(features.dtype), stride=stride, chunk=chunk)
+    idx = index if index is not None else match_patches(
+        features.detach(), style_patches.to(features.dtype), stride=stride, chunk=chunk)[0]
     patches = extract_patches(features, k, stride)  # (B, L, C, k, k)
     matched = style_patches.to(features.dtype)[idx]  # (B, L, C, k, k)
     return (patches - matched).pow(2).flatten(1).sum(1)  # (B,)

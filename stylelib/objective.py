@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from .losses import content_loss, gram_matrix, style_loss, tv_loss
-from .mrf import augment, extract_patches, mrf_loss, patch_grid
+from .mrf import augment, extract_patches, match_patches, mrf_loss, patch_grid
 from .vgg import VGGFeatures
 
 NORMALIZE = ("target", "none")
@@ -92,6 +92,10 @@ class Objective(nn.Module):
         self.autocast_dtype = autocast_dtype
         self.scale: float | None = None  # "none": 1 / the first loss
         self.mrf_layers, self.mrf_weight, self.mrf_stride = tuple(mrf_layers), float(mrf_weight), mrf_stride
+        # Matching is redone at every evaluation unless the optimiser freezes it
+        # (see ``freeze_matches``); frozen matches are kept here.
+        self.freeze_matches, self.rematch = False, True
+        self.matches: dict[str, torch.Tensor] = {}
 
         with torch.no_grad():
             feats = self.features(content)
@@ -119,6 +123,8 @@ class Objective(nn.Module):
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """VGG features in float32 (the network itself may run in bf16/fp16)."""
+        if not (self.content_layers or self.style_layers or self.mrf_layers):
+            return {}  # only TV is left: no network needed
         ctx = (
             torch.autocast(image.device.type, dtype=self.autocast_dtype)
             if self.autocast_dtype is not None else nullcontext()
@@ -133,10 +139,11 @@ class Objective(nn.Module):
         terms: dict[str, torch.Tensor] = {}
         target_mode = self.normalize == "target"
 
-        e_c = [content_loss(feats[l], self.targets[l]).sum() for l in self.content_layers]
-        raw["content"] = sum(e_c)
-        scaled = [e / self.content_norm[l] for e, l in zip(e_c, self.content_layers)] if target_mode else e_c
-        terms["content"] = self.alpha * sum(scaled) / (len(scaled) if target_mode else 1)
+        if self.content_layers:
+            e_c = [content_loss(feats[l], self.targets[l]).sum() for l in self.content_layers]
+            raw["content"] = sum(e_c)
+            scaled = [e / self.content_norm[l] for e, l in zip(e_c, self.content_layers)] if target_mode else e_c
+            terms["content"] = self.alpha * sum(scaled) / (len(scaled) if target_mode else 1)
 
         for l in self.style_layers:
             f = feats[l]
@@ -148,12 +155,15 @@ class Objective(nn.Module):
 
         for l in self.mrf_layers:
             f = feats[l]
-            e_m = mrf_loss(f, self.patches[l], stride=self.mrf_stride).sum()
+            if self.rematch or not self.freeze_matches or l not in self.matches:
+                self.matches[l] = match_patches(f.detach(), self.patches[l], stride=self.mrf_stride)[0]
+            e_m = mrf_loss(f, self.patches[l], stride=self.mrf_stride, index=self.matches[l]).sum()
             raw[f"mrf:{l}"] = e_m
             rows, cols = patch_grid(f.shape[2], f.shape[3], self.patches[l].shape[-1], self.mrf_stride)
             scaled_m = e_m / (rows * cols * self.mrf_norm[l]) if target_mode else e_m
             terms[f"mrf:{l}"] = self.mrf_weight / len(self.mrf_layers) * scaled_m
 
+        self.rematch = False
         if self.gamma:
             tv = tv_loss(image.float()).sum()
             raw["tv"] = tv

@@ -150,7 +150,7 @@ def stylize_iter(
     torch.manual_seed(o.seed)
     styles_in = list(style) if isinstance(style, (list, tuple)) else [style]
     layers = o.layers
-    extractor = get_extractor(layers, o.arch, str(o.weights), o.pooling, str(device))
+    extractor = get_extractor(layers or ("relu1_1",), o.arch, str(o.weights), o.pooling, str(device))
     start = time.perf_counter()
     need = o.min_side()
     full_content = _as_image(content, o.size, need, "content")
@@ -177,7 +177,7 @@ def stylize_iter(
         info["style_sizes"] = [list(s.shape[-2:][::-1]) for s in styles]
         objective = Objective(
             extractor, c.to(device), [s.to(device) for s in styles],
-            content_layers=o.content_layers, style_layers=o.gram_layers,
+            content_layers=o.active_content_layers, style_layers=o.gram_layers,
             style_layer_weights=o.style_layer_weights if o.gram_layers else None, style_blend=o.style_blend,
             content_weight=o.content_weight, style_weight=o.style_weight, tv_weight=o.tv_weight,
             normalize=o.normalize, autocast_dtype=dtype,
@@ -212,7 +212,15 @@ def stylize_iter(
             return keep_luminance(out, c) if o.preserve_color == "luminance" else out
 
         good, failures = x.detach().clone(), 0
+        # MRF matches jump as the image changes, which makes the objective
+        # discontinuous; a line search on it wasted ~9 evaluations per step.
+        # So L-BFGS matches once at the start of each step and keeps the
+        # matches for that step's line search (Li & Wand rematch every step).
+        objective.freeze_matches = o.optimizer == "lbfgs"
         for step in range(1, o.steps + 1):
+            if objective.mrf_layers:
+                objective.rematch = True
+                cache.clear()  # the cached point was scored with the old matches
             optimizer.step(closure)
             if o.optimizer == "adam":
                 with torch.no_grad():

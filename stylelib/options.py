@@ -104,6 +104,8 @@ class Options:
             raise ValueError(f"style_scale must be > 0; got {self.style_scale}")
         if self.lr is not None and not self.lr > 0:
             raise ValueError(f"lr must be > 0; got {self.lr}")
+        if not self.layers and not self.tv_weight:
+            raise ValueError("content_weight, style_weight (or mrf_weight) and tv_weight are all 0: nothing to optimise")
         need = self.min_side()
         coarsest = self.size // 2 ** (self.scales - 1)
         if coarsest < need:
@@ -112,24 +114,31 @@ class Options:
                 f"the chosen layers (they need at least {need} px per side)"
             )
 
+    # A term whose weight is 0 is not computed at all: a content-only
+    # reconstruction at relu1_2 then runs two conv layers, not the network.
+    @property
+    def active_content_layers(self) -> tuple:
+        """Content layers in use (none when content_weight is 0)."""
+        return self.content_layers if self.content_weight > 0 else ()
+
     @property
     def gram_layers(self) -> tuple:
-        """Style layers of the Gram loss in use (none when style_loss is "mrf")."""
-        return self.style_layers if self.style_loss in ("gram", "both") else ()
+        """Style layers of the Gram loss in use (none for style_loss "mrf" or style_weight 0)."""
+        return self.style_layers if self.style_loss in ("gram", "both") and self.style_weight > 0 else ()
 
     @property
     def patch_layers(self) -> tuple:
-        """Layers of the MRF loss in use (none when style_loss is "gram")."""
-        return self.mrf_layers if self.style_loss in ("mrf", "both") else ()
+        """Layers of the MRF loss in use (none for style_loss "gram" or mrf_weight 0)."""
+        return self.mrf_layers if self.style_loss in ("mrf", "both") and self.mrf_weight > 0 else ()
 
     @property
     def layers(self) -> tuple:
         """Every VGG layer this configuration reads, in order, once."""
-        return tuple(dict.fromkeys(self.content_layers + self.gram_layers + self.patch_layers))
+        return tuple(dict.fromkeys(self.active_content_layers + self.gram_layers + self.patch_layers))
 
     def min_side(self) -> int:
         """Smallest image side that still gives every layer a feature map (and MRF a patch)."""
-        need = min_side(self.layers)
+        need = min_side(self.layers) if self.layers else 1
         if self.patch_layers:
             need = max(need, self.mrf_patch_size * min_side(self.patch_layers))
         return need

@@ -1,13 +1,9 @@
 """Shared fixtures: a private weights cache, tiny images, the real Caffe extractor."""
 
 import os
-import tempfile
 
 import pytest
 import torch
-
-# Gradio reads this when it is imported: keep its uploads and outputs out of /tmp/gradio.
-os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="stylelib-gradio-"))
 
 
 @pytest.fixture(scope="session", autouse=True)
