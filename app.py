@@ -25,7 +25,7 @@ import torch
 
 from stylelib import diagnostics, plots
 from stylelib.data import EXAMPLES_DIR, list_examples
-from stylelib.images import ImageError, load_image
+from stylelib.images import ImageError, load_image, save_image
 from stylelib.optimize import get_extractor, resolve_device, stylize_iter
 from stylelib.options import DEFAULTS, STYLE_LAYERS, Options
 from stylelib.recipe import make_recipe
@@ -40,6 +40,8 @@ UPLOAD_LIMIT = "20mb"
 REDRAW_EVERY = 5  # steps between preview images and curve redraws
 OUT_DIR = Path(os.environ.get("GRADIO_TEMP_DIR", tempfile.gettempdir())) / "stylelib-app"
 INSPECT_SIZE = 256
+VIDEO_LIMIT_S = 60  # a public demo: bound the work one upload can ask for
+LIVE_SIZE = 256
 
 
 def help_of(name: str) -> str:
@@ -123,8 +125,6 @@ def stylize_event(content, style, *values, progress=gr.Progress()):
     run_dir = OUT_DIR / uuid.uuid4().hex[:12]
     run_dir.mkdir(parents=True, exist_ok=True)
     png, recipe_path = run_dir / "stylized.png", run_dir / "stylized.json"
-    from stylelib.images import save_image
-
     save_image(last.image, png)
     recipe = make_recipe(o, last, content=cli_name(content), styles=[cli_name(style)], output="stylized.png")
     recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
@@ -195,10 +195,79 @@ def pick_patch(state, evt: gr.SelectData):
     return plots.match_figure(match, r, s, at=(row, col))
 
 
-def example_gallery(kind: str) -> gr.Gallery:
+@lru_cache(maxsize=8)
+def fast_model(name: str):
+    from stylelib.fast import load_model
+
+    return load_model(name, device=str(DEVICE))
+
+
+def model_note(name: str) -> str:
+    from stylelib.fast import list_models
+
+    r = next((m.recipe for m in list_models() if m.name == name), {})
+    return (f"**{name}**: {r.get('network', '?')} network, width {r.get('width', '?')}, trained "
+            f"{r.get('steps', '?')} steps × {r.get('batch_size', '?')} photos at {r.get('image_size', '?')} px "
+            f"on {r.get('device', '?')} in {r.get('seconds', 0) / 60:.0f} min.")
+
+
+def instant_image(path, name, size):
+    """One pass through the chosen network; returns (image, timing note)."""
+    from stylelib.fast import stylize_fast
+
+    if not path:
+        return None, "Upload a photo or take one with the webcam."
+    if not name:
+        raise gr.Error("No fast-style model is installed.")
+    x = load_input(path, "photo", int(size), 16)
+    net = fast_model(name)
+    start = time.perf_counter()
+    y = stylize_fast(net, x)
+    ms = 1000 * (time.perf_counter() - start)
+    h, w = x.shape[-2:]
+    return y[0].permute(1, 2, 0).numpy(), f"{w}×{h} px in **{ms:.0f} ms** on {DEVICE.type.upper()}. " + model_note(name)
+
+
+def instant_video(path, name, size, smooth, progress=gr.Progress()):
+    from stylelib.fast import stylize_video
+
+    if not path:
+        raise gr.Error("Upload a video first.")
+    try:
+        import av
+
+        with av.open(path) as f:
+            stream = f.streams.video[0]
+            seconds = float(stream.duration * stream.time_base) if stream.duration else 0.0
+    except Exception:
+        raise gr.Error("That file is not a video we can read.") from None
+    if seconds > VIDEO_LIMIT_S:
+        raise gr.Error(f"Videos up to {VIDEO_LIMIT_S} s, please (this one is {seconds:.0f} s).")
+    target = OUT_DIR / uuid.uuid4().hex[:12] / "stylized.mp4"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    stylize_video(fast_model(name), path, target, size=int(size), smooth=float(smooth),
+                  callback=lambda done, total: progress((done, total or None), desc="frames"))
+    return str(target), f"Done in {time.perf_counter() - start:.1f} s. " + model_note(name)
+
+
+def live_frame(frame, name):
+    """Webcam frames as they arrive, at 256 px."""
+    from stylelib.fast import stylize_fast
+    from stylelib.images import resize_long_side
+
+    if frame is None or not name:
+        return None
+    from PIL import Image
+
+    x = load_image(resize_long_side(Image.fromarray(frame), LIVE_SIZE))
+    return stylize_fast(fast_model(name), x)[0].permute(1, 2, 0).numpy()
+
+
+def example_gallery(kind: str, elem_id: str | None = None) -> gr.Gallery:
     items = [(str(e.path), e.name) for e in list_examples(kind)]
     return gr.Gallery(items, label=f"Examples ({'photos' if kind == 'content' else 'paintings'}), click to use",
-                      columns=6, height=130, allow_preview=False, object_fit="cover", elem_id=f"{kind}-examples")
+                      columns=6, height=130, allow_preview=False, object_fit="cover", elem_id=elem_id or f"{kind}-examples")
 
 
 def pick_example(kind: str):
@@ -292,6 +361,41 @@ with gr.Blocks(title="stylelib: neural style transfer") as demo:
         with gr.Row():
             match_image = gr.Image(label="Match map: click a spot to see its patch and the painting patch it matched", interactive=False, height=300)
         match_state = gr.State(None)
+
+    with gr.Tab("Instant (fast networks)"):
+        from stylelib.fast import list_models
+
+        names = [m.name for m in list_models()]
+        gr.Markdown("Johnson et al.: a network trained once per painting stylises a photo in one pass. "
+                    "Pick a model and a photo; the result appears at once.")
+        with gr.Row():
+            model_dd = gr.Dropdown(names, value=names[0] if names else None, label="Model (one per painting)")
+            fast_size = gr.Slider(128, MAX_SIZE, value=512, step=32, label="Size (px, longest side)")
+        with gr.Row():
+            fast_in = UploadImage(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"], height=320)
+            fast_out = gr.Image(label="Stylised", interactive=False, height=320, format="png", elem_id="instant-result")
+        fast_note = gr.Markdown()
+        fast_gallery = example_gallery("content", "instant-examples")
+        with gr.Accordion("Video (audio kept)", open=False):
+            with gr.Row():
+                video_in = gr.Video(label=f"Video (up to {VIDEO_LIMIT_S} s)", sources=["upload"])
+                video_out = gr.Video(label="Stylised video", interactive=False)
+            smooth = gr.Slider(0, 0.9, value=0.0, step=0.05, label="Smooth (blend with the last frame, against flicker)")
+            video_btn = gr.Button("Stylise video", variant="primary")
+            video_note = gr.Markdown()
+        with gr.Accordion("Webcam, live", open=False):
+            with gr.Row():
+                cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, height=280)
+                cam_out = gr.Image(label="Live, stylised", interactive=False, height=280)
+
+    for trigger, api in ((fast_in.change, "instant"), (model_dd.change, False), (fast_size.release, False)):
+        trigger(instant_image, [fast_in, model_dd, fast_size], [fast_out, fast_note], api_name=api,
+                concurrency_limit=CONCURRENCY, concurrency_id="fast")
+    fast_gallery.select(pick_example("content"), None, fast_in)
+    video_btn.click(instant_video, [video_in, model_dd, fast_size, smooth], [video_out, video_note],
+                    api_name="instant_video", concurrency_limit=1, concurrency_id="gpu")
+    cam.stream(live_frame, [cam, model_dd], cam_out, stream_every=0.25, concurrency_limit=CONCURRENCY,
+               concurrency_id="fast", api_name=False)
 
     content_gallery.select(pick_example("content"), None, content)
     style_gallery.select(pick_example("style"), None, style)

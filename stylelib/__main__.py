@@ -1,5 +1,7 @@
+"""``python -m stylelib``; also ``python stylelib`` from the repository root (what torchrun runs)."""
+
 import sys
 
-from .cli import main
+from stylelib.cli import main
 
 sys.exit(main())

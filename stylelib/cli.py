@@ -24,11 +24,13 @@ USER_ERRORS = (ImageError, ValueError, KeyError, WeightsError, FileNotFoundError
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
-def add_options(parser: argparse.ArgumentParser, options_class: type = Options) -> None:
+def add_options(parser: argparse.ArgumentParser, options_class: type = Options, skip: tuple = ()) -> None:
     """One ``--flag`` per dataclass field; unset flags keep the dataclass default."""
-    defaults = options_class()
     for f in dataclasses.fields(options_class):
-        meta, default = f.metadata, getattr(defaults, f.name)
+        if f.name in skip:
+            continue
+        meta = f.metadata
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
         kwargs = dict(default=argparse.SUPPRESS, type=meta["type"], help=f"{meta['help']} (default: {shown})")
         if "tuple" in str(f.type):
@@ -72,6 +74,59 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, train_iter
+
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    bar, last = None, None
+    try:
+        for it in train_iter(cfg, args.output, resume=args.resume):
+            if bar is None:
+                bar = _progress(cfg.steps, f"train {Path(args.output).name}")
+                bar.update(it.step - 1)
+            bar.update(1)
+            bar.set_postfix(loss=f"{it.loss:.4g}", **({"saved": f"step {it.step}"} if it.checkpoint else {}))
+            last = it
+    finally:
+        if bar is not None:
+            bar.close()
+    if last is not None:
+        print(f"wrote {args.output} ({last.seconds:.0f} s on {last.info['device']}, final loss {last.loss:.4g})")
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from .fast import apply_to_files
+
+    bars: dict = {}
+
+    def report(name: str, done: int, total: int) -> None:
+        bar = bars.get(name) or bars.setdefault(name, _progress(total or None, Path(name).name))
+        bar.update(done - bar.n)
+
+    try:
+        written = apply_to_files(args.model, args.inputs, args.output, size=args.size, batch=args.batch,
+                                 precision=args.precision, device=args.device, smooth=args.smooth, callback=report)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .fast import list_models
+
+    for m in list_models():
+        r = m.recipe
+        print(f"{m.name:20} {r.get('network', '?')}/{r.get('width', '?')}  style {r.get('style', '?')}, "
+              f"{r.get('steps', '?')} steps x {r.get('batch_size', '?')} at {r.get('image_size', '?')} px "
+              f"on {r.get('device', '?')}")
+    return 0
+
+
 def cmd_examples(args: argparse.Namespace) -> int:
     for e in list_examples(args.kind):
         print(f"{e.name:22} {e.kind:8} {e.credit}")
@@ -93,6 +148,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output PNG (default: CONTENT_STYLE.png)")
     add_options(p)
     COMMANDS["stylize"] = cmd_stylize
+
+    from .options import DEVICES, PRECISIONS
+    from .train import TrainConfig
+
+    p = sub.add_parser(
+        "train", help="Johnson et al.: train a fast network for one painting on a folder of photos",
+        description="Write MODEL (fp16 safetensors), MODEL.json (the recipe), MODEL.ckpt (the checkpoint, "
+        "for --resume) and MODEL_previews/ (the validation photo every --preview-every steps). "
+        "With several processes: torchrun --nproc_per_node K -m stylelib train ...",
+    )
+    p.add_argument("style", metavar="STYLE", help="the painting: a file or a bundled example's name")
+    p.add_argument("--data", required=True, help="folder of photos (searched recursively)")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="the model file to write (.safetensors)")
+    p.add_argument("--resume", action="store_true", help="continue from MODEL.ckpt if it exists")
+    add_options(p, TrainConfig, skip=("style", "data"))
+    COMMANDS["train"] = cmd_train
+
+    p = sub.add_parser("apply", help="stylise images and videos with a trained fast network, in milliseconds")
+    p.add_argument("model", metavar="MODEL", help="a model file or a bundled model's name (see `stylelib models`)")
+    p.add_argument("inputs", metavar="INPUT", nargs="+", help="image or video files (audio is kept)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
+    p.add_argument("--size", type=int, help="longest side of the results (default: the input's)")
+    p.add_argument("--batch", type=int, default=8, help="frames per pass (default: 8)")
+    p.add_argument("--smooth", type=float, default=0.0, help="video: blend each frame with the last, 0-0.9, against flicker")
+    p.add_argument("--device", default="auto", choices=DEVICES)
+    p.add_argument("--precision", default="auto", choices=PRECISIONS)
+    COMMANDS["apply"] = cmd_apply
+
+    p = sub.add_parser("models", help="list the bundled fast-style models")
+    COMMANDS["models"] = cmd_models
 
     p = sub.add_parser("examples", help="list the bundled example photos and paintings")
     p.add_argument("--kind", choices=("content", "style"))

@@ -101,9 +101,10 @@ def mrf_loss(
 def augment(image: torch.Tensor, rotations: tuple = (0.0,), scales: tuple = (1.0,)) -> list[torch.Tensor]:
     """The painting rotated (degrees) and scaled, as Li & Wand augment their example image.
 
-    Rotation crops to the largest axis-aligned rectangle, so no empty corners
-    become patches.
+    A rotated copy is cropped to a rectangle inside the rotated painting, so
+    no empty corners become patches.
     """
+    from torchvision.transforms import InterpolationMode
     from torchvision.transforms.functional import center_crop, rotate
 
     out = []
@@ -116,14 +117,7 @@ def augment(image: torch.Tensor, rotations: tuple = (0.0,), scales: tuple = (1.0
                 out.append(scaled)
                 continue
             a = math.radians(abs(angle))
-            # largest rectangle inside the rotated one (same aspect ratio, conservative)
-            shrink = 1 / (math.cos(a) + math.sin(a) * max(size) / min(size))
-            rotated = rotate(scaled, angle, interpolation=torchvision_bilinear())
+            shrink = 1 / (math.cos(a) + math.sin(a) * max(size) / min(size))  # conservative
+            rotated = rotate(scaled, angle, interpolation=InterpolationMode.BILINEAR)
             out.append(center_crop(rotated, [max(1, int(size[0] * shrink)), max(1, int(size[1] * shrink))]))
     return out
-
-
-def torchvision_bilinear():
-    from torchvision.transforms import InterpolationMode
-
-    return InterpolationMode.BILINEAR

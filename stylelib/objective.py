@@ -43,6 +43,16 @@ from .vgg import VGGFeatures
 NORMALIZE = ("target", "none")
 
 
+def content_scale(target: torch.Tensor) -> torch.Tensor:
+    """E_c of all-zero features, ½ Σ P², per image: (B, N, H, W) -> (B,)."""
+    return 0.5 * target.pow(2).flatten(1).sum(1)
+
+
+def style_scale(gram_per_position: torch.Tensor) -> torch.Tensor:
+    """E_s of an all-zero Gram matrix, Σ A² / (4 N² M²), from A / M: (B, N, N) -> (B,)."""
+    return gram_per_position.pow(2).sum((1, 2)) / (4 * gram_per_position.shape[1] ** 2)
+
+
 class Objective(nn.Module):
     """Holds P, A and the weights; ``forward(image)`` returns (loss, terms, raw).
 
@@ -114,11 +124,16 @@ class Objective(nn.Module):
                 for image in augment(style, tuple(mrf_rotations), tuple(mrf_scales)):
                     sf = self.features(image)
                     for l in self.mrf_layers:
-                        patches[l].append(extract_patches(sf[l], mrf_patch_size, mrf_style_stride)[0])
+                        if min(sf[l].shape[-2:]) >= mrf_patch_size:  # a small rotated copy may have none
+                            patches[l].append(extract_patches(sf[l], mrf_patch_size, mrf_style_stride)[0])
+            for l, p in patches.items():
+                if not p:
+                    raise ValueError(f"the style image is too small for {mrf_patch_size}x{mrf_patch_size} MRF "
+                                     f"patches at {l}; raise size or style_scale")
             self.patches = {l: torch.cat(p) for l, p in patches.items()}  # (P, C, k, k)
             # Term sizes for normalize="target": errors of all-zero features.
-            self.content_norm = {l: 0.5 * p.pow(2).sum().item() for l, p in self.targets.items()}
-            self.style_norm = {l: a.pow(2).sum().item() / (4 * a.shape[1] ** 2) for l, a in grams.items()}
+            self.content_norm = {l: content_scale(p).sum().item() for l, p in self.targets.items()}
+            self.style_norm = {l: style_scale(a).sum().item() for l, a in grams.items()}
             self.mrf_norm = {l: p.pow(2).flatten(1).sum(1).mean().item() for l, p in self.patches.items()}
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -24,9 +24,9 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_LOSSES = ("gram", "mrf", "both")
 
 
-def _opt(default: Any, help: str, choices: tuple | None = None, *, elem: type | None = None, or_path: bool = False) -> Any:
+def option(default: Any, help: str, choices: tuple | None = None, *, elem: type | None = None, or_path: bool = False) -> Any:
     """A field with its help text, allowed values and element type (for the CLI and the app)."""
-    sample = default[0] if isinstance(default, tuple) else default
+    sample = default[0] if isinstance(default, tuple) and default else default
     meta = {"help": help, "choices": choices, "type": elem or sample.__class__, "or_path": or_path}
     if isinstance(default, (list, tuple, dict)):
         return field(default_factory=lambda: default, metadata=meta)
@@ -38,38 +38,38 @@ def _opt(default: Any, help: str, choices: tuple | None = None, *, elem: type | 
 class Options:
     """Options of Gatys-style optimisation; see :mod:`stylelib.objective` for the loss."""
 
-    size: int = _opt(384, "longest side of the result in pixels")
-    steps: int = _opt(150, "optimiser iterations (per scale when scales > 1)")
-    content_weight: float = _opt(1.0, "α, weight of the content error E_c")
-    style_weight: float = _opt(20.0, "β, weight of the style error Σ w_l E_s^l")
-    tv_weight: float = _opt(5.0, "γ, weight of total variation (smoothness)")
-    content_layers: tuple = _opt(("relu4_2",), "layers whose features the result keeps from the photo")
-    style_layers: tuple = _opt(STYLE_LAYERS, "layers whose Gram matrices the result takes from the painting")
-    style_layer_weights: tuple | None = _opt(None, "w_l for each style layer (default: 1/L each)", elem=float)
-    style_loss: str = _opt("gram", "style statistic: Gram matrices (Gatys), patches (Li & Wand's MRF), or both",
+    size: int = option(384, "longest side of the result in pixels")
+    steps: int = option(100, "optimiser iterations (per scale when scales > 1)")
+    content_weight: float = option(1.0, "α, weight of the content error E_c")
+    style_weight: float = option(20.0, "β, weight of the style error Σ w_l E_s^l")
+    tv_weight: float = option(5.0, "γ, weight of total variation (smoothness)")
+    content_layers: tuple = option(("relu4_2",), "layers whose features the result keeps from the photo")
+    style_layers: tuple = option(STYLE_LAYERS, "layers whose Gram matrices the result takes from the painting")
+    style_layer_weights: tuple | None = option(None, "w_l for each style layer (default: 1/L each)", elem=float)
+    style_loss: str = option("gram", "style statistic: Gram matrices (Gatys), patches (Li & Wand's MRF), or both",
                            STYLE_LOSSES)
-    mrf_weight: float = _opt(2.5, "weight of the MRF style error (style_loss mrf or both)")
-    mrf_layers: tuple = _opt(("relu3_1", "relu4_1"), "layers whose k x k patches are matched (MRF)")
-    mrf_patch_size: int = _opt(3, "k, the side of an MRF patch in feature positions")
-    mrf_stride: int = _opt(1, "stride between the result's MRF patches")
-    mrf_style_stride: int = _opt(2, "stride between the painting's MRF patches (2: a quarter as many)")
-    mrf_rotations: tuple = _opt((0.0,), "also match patches of the painting rotated by these angles (degrees)")
-    mrf_scales: tuple = _opt((1.0,), "also match patches of the painting scaled by these factors")
-    optimizer: str = _opt("lbfgs", "optimiser", OPTIMIZERS)
-    lr: float | None = _opt(None, "step size (default: 1 for lbfgs with line search, 0.02 for adam)", elem=float)
-    init: str = _opt("content", "starting image", INITS)
-    arch: str = _opt("vgg19", "network: vgg19 (Gatys et al.) or vgg16 (the blog)", ARCHS)
-    weights: str = _opt("auto", "VGG weights: a name or a file path", WEIGHTS, or_path=True)
-    pooling: str = _opt("max", "pooling layers (Gatys et al. used avg)", POOLINGS)
-    normalize: str = _opt("target", "scale each term by its target's size, or keep the seed's raw sum", NORMALIZE)
-    style_scale: float = _opt(1.0, "size of the painting relative to the result (bigger = larger brush strokes)")
-    style_blend: tuple | None = _opt(None, "weights of several style images (default: equal)", elem=float)
-    preserve_color: str = _opt("none", "keep the photo's colours", PRESERVE_COLOR)
-    scales: int = _opt(1, "coarse-to-fine: optimise at this many sizes, each twice the last")
-    seed: int = _opt(0, "random seed (noise init, random weights)")
-    device: str = _opt("auto", "where to run", DEVICES)
-    precision: str = _opt("auto", "arithmetic of the network (auto: bf16 where fast, else fp32)", PRECISIONS)
-    preview_every: int = _opt(10, "yield the current image every this many steps (0: only at the end)")
+    mrf_weight: float = option(2.5, "weight of the MRF style error (style_loss mrf or both)")
+    mrf_layers: tuple = option(("relu3_1", "relu4_1"), "layers whose k x k patches are matched (MRF)")
+    mrf_patch_size: int = option(3, "k, the side of an MRF patch in feature positions")
+    mrf_stride: int = option(1, "stride between the result's MRF patches")
+    mrf_style_stride: int = option(2, "stride between the painting's MRF patches (2: a quarter as many)")
+    mrf_rotations: tuple = option((0.0,), "also match patches of the painting rotated by these angles (degrees)")
+    mrf_scales: tuple = option((1.0,), "also match patches of the painting scaled by these factors")
+    optimizer: str = option("lbfgs", "optimiser", OPTIMIZERS)
+    lr: float | None = option(None, "step size (default: 1 for lbfgs with line search, 0.02 for adam)", elem=float)
+    init: str = option("content", "starting image", INITS)
+    arch: str = option("vgg19", "network: vgg19 (Gatys et al.) or vgg16 (the blog)", ARCHS)
+    weights: str = option("auto", "VGG weights: a name or a file path", WEIGHTS, or_path=True)
+    pooling: str = option("max", "pooling layers (Gatys et al. used avg)", POOLINGS)
+    normalize: str = option("target", "scale each term by its target's size, or keep the seed's raw sum", NORMALIZE)
+    style_scale: float = option(1.0, "size of the painting relative to the result (bigger = larger brush strokes)")
+    style_blend: tuple | None = option(None, "weights of several style images (default: equal)", elem=float)
+    preserve_color: str = option("none", "keep the photo's colours", PRESERVE_COLOR)
+    scales: int = option(1, "coarse-to-fine: optimise at this many sizes, each twice the last")
+    seed: int = option(0, "random seed (noise init, random weights)")
+    device: str = option("auto", "where to run", DEVICES)
+    precision: str = option("auto", "arithmetic of the network (auto: bf16 where fast, else fp32)", PRECISIONS)
+    preview_every: int = option(10, "yield the current image every this many steps (0: only at the end)")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

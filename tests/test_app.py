@@ -210,3 +210,20 @@ def test_serves_no_files_outside_its_folders(url):
 def test_local_by_default_with_an_upload_limit(app_module):
     opts = app_module.launch_options()
     assert opts["server_name"] == "127.0.0.1" and opts["max_file_size"]
+
+
+def test_instant_tab_image_and_video(app_module, client, tmp_path):
+    from stylelib.fast import list_models
+
+    name = list_models()[0].name
+    out = client.predict(handle_file(str(example_path("kingfisher"))), name, 128, api_name="/instant")
+    image, note = out
+    with Image.open(image) as im:
+        assert max(im.size) == 128
+    assert "ms" in note and name in note
+    from tests.test_fast import _synthetic_video
+
+    _synthetic_video(tmp_path / "clip.mp4", frames=6)
+    video, note = client.predict(handle_file(str(tmp_path / "clip.mp4")), name, 128, 0.3,
+                                 api_name="/instant_video")
+    assert str(video["video"] if isinstance(video, dict) else video).endswith(".mp4") and "Done" in note

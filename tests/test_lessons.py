@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def test_there_are_lessons_and_each_has_a_source():
-    assert len(NOTEBOOKS) >= 7
+    assert len(NOTEBOOKS) >= 9
     for nb in NOTEBOOKS:
         assert (LESSONS / "src" / f"{nb.stem}.py").exists(), nb.name
 
@@ -73,6 +73,12 @@ RIGHT_WRONG = {
            "tv_l1": ("lambda x: (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).sum(1)"
                      " + (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).sum(1)", "my_tv")},
     "06": {"answer_1": (11, 13), "answer_2": ("'avg'", "'max'")},
+    "09": {"answer_1": (64, 32),
+           "instance_norm": ("lambda x: (x - x.mean((2, 3), keepdim=True))"
+                             " / (x.var((2, 3), unbiased=False, keepdim=True) + 1e-5).sqrt()",
+                             "lambda x: (x - x.mean()) / x.std()")},
+    "10": {"answer_1": (0.25, 0.5),
+           "flicker_plain": ("lambda f: (f[1:] - f[:-1]).abs().mean()", "lambda f: (f[1:] - f[:-1]).pow(2).mean()")},
     "07": {"answer_1": (48, 80),
            "ncc_matrix": ("lambda P, Q: torch.nn.functional.normalize(P, dim=1)"
                           " @ torch.nn.functional.normalize(Q, dim=1).T", "lambda P, Q: P @ Q.T")},

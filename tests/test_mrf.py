@@ -103,3 +103,17 @@ def test_cli_with_mrf_writes_png_and_recipe(tmp_path):
     assert recipe["options"]["style_loss"] == "mrf"
     assert set(recipe["losses"]["terms"]) == {"content", "tv", "mrf:relu3_1", "mrf:relu4_1"}
     assert out.exists()
+
+
+def test_li_wand_options_run_through_stylize(pair):
+    """Coarse-to-fine, rotated and scaled copies of the painting, and MRF + Gram together."""
+    import stylelib
+
+    content, style = pair
+    content, style = content.repeat(1, 1, 2, 2), style.repeat(1, 1, 2, 2)  # 64 px
+    its = list(stylelib.stylize_iter(content, style, style_loss="both", scales=2, steps=2, size=64,
+                                     mrf_rotations=(-15, 0, 15), mrf_scales=(0.9, 1.1), precision="fp32",
+                                     preview_every=0))
+    assert len(its) == 4 and its[-1].image.shape == (1, 3, 64, 64)
+    assert {"mrf:relu3_1", "mrf:relu4_1", "style:relu1_1"} <= set(its[-1].terms)
+    assert all(v == v for v in its[-1].terms.values())

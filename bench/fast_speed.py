@@ -1,0 +1,134 @@
+"""Benchmark the fast networks: inference ms per image, training ms per step, and quality against Gatys.
+
+    python bench/fast_speed.py [--model starry-night] [--skip-quality]
+
+Inference: 512x512 and 1920x1080, fp32 and bf16 (fp16 too on CUDA),
+channels_last or not, batch 1 and 4, for the bundled model's width and the
+paper's width 32, on the CPU and (when there is one) the GPU. Training: one
+step of the bundled models' CPU recipe. Quality: on a held-out photo, the
+seed's content and style errors (stylelib's default Gatys objective,
+VGG-19, each term relative to its all-zero value) of the fast network's
+output against Gatys' optimised output. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+
+import torch
+
+import stylelib
+from stylelib.fast import load_model, stylize_fast
+from stylelib.objective import Objective
+from stylelib.optimize import get_extractor
+from stylelib.options import DEFAULTS
+from stylelib.transformer_net import TransformerNet
+
+
+def time_forward(net, x, dtype, channels_last, repeats=3) -> float:
+    device = x.device
+    memory = torch.channels_last if channels_last else torch.contiguous_format
+    net = net.to(memory_format=memory)
+    x = x.contiguous(memory_format=memory)
+    with torch.no_grad(), torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        for _ in range(2):
+            net(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            net(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeats * 1000 / x.shape[0]
+
+
+def inference(device: torch.device, widths: list[int]) -> list[dict]:
+    rows = []
+    dtypes = [None, torch.bfloat16] + ([torch.float16] if device.type == "cuda" else [])
+    for width in widths:
+        net = TransformerNet("improved", width).eval().to(device)
+        for (h, w) in [(512, 512), (1080, 1920)]:
+            for batch in (1, 4):
+                if device.type == "cpu" and (h, w) == (1080, 1920) and batch == 4:
+                    continue  # minutes on 2 cores, and tells nothing batch 1 does not
+                x = torch.rand(batch, 3, h, w, device=device)
+                for dtype in dtypes:
+                    for cl in (False, True):
+                        ms = time_forward(net, x, dtype, cl, repeats=2 if device.type == "cpu" else 20)
+                        rows.append({"device": device.type, "width": width, "size": f"{w}x{h}", "batch": batch,
+                                     "dtype": str(dtype or torch.float32).replace("torch.", ""),
+                                     "channels_last": cl, "ms_per_image": round(ms, 1)})
+                        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def training_step(model_name: str) -> dict:
+    from stylelib.fast import list_models
+    from stylelib.train import TrainConfig, train_iter
+
+    recipe = next(m.recipe for m in list_models() if m.name == model_name)
+    keep = {k: v for k, v in recipe["config"].items() if k in {f for f in TrainConfig.__dataclass_fields__}}
+    keep.update(steps=6, checkpoint_every=1000, preview_every=1000, data=os.environ.get("STYLELIB_PHOTOS", "train_photos"))
+    cfg = TrainConfig(**keep)
+    stamps = [it.seconds for it in train_iter(cfg, os.path.join(tempfile.mkdtemp(), "m.safetensors"))]
+    return {"config": {k: keep[k] for k in ("network", "width", "image_size", "batch_size", "arch")},
+            "ms_per_step": round((stamps[-1] - stamps[1]) / (len(stamps) - 2) * 1000)}
+
+
+def quality(model_name: str, photo_name: str = "kingfisher", size: int = 384) -> dict:
+    photo = stylelib.load_example(photo_name, size=size)
+    style_name = next(m.recipe["style"] for m in stylelib.fast.list_models() if m.name == model_name)
+    style = stylelib.load_example(style_name, size=size)
+    start = time.perf_counter()
+    gatys = stylelib.stylize(photo, style, size=size)
+    gatys_s = time.perf_counter() - start
+    net = load_model(model_name)
+    start = time.perf_counter()
+    fast = stylize_fast(net, photo)
+    fast_s = time.perf_counter() - start
+    o = DEFAULTS
+    objective = Objective(get_extractor(o.layers, "vgg19", "caffe", "max", "cpu"), photo, [style],
+                          content_layers=o.content_layers, style_layers=o.style_layers)
+
+    def errors(image):
+        with torch.no_grad():
+            _, terms, _ = objective(image)
+        style_err = sum(v for k, v in terms.items() if k.startswith("style:")).item() / o.style_weight
+        return {"content_error": round(terms["content"].item(), 4), "style_error": round(style_err, 4)}
+
+    return {"photo": photo_name, "style": style_name, "size": size,
+            "photo_itself": errors(photo), "gatys": {**errors(gatys), "seconds": round(gatys_s, 1)},
+            "fast": {**errors(fast), "seconds": round(fast_s, 3)},
+            "note": "errors are relative (1 = as far as all-zero features); lower is closer; style_error is the "
+                    "mean over relu1_1..relu5_1 of E_s/E_s(0); content at relu4_2"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="starry-night")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-training", action="store_true")
+    args = parser.parse_args()
+    width = load_model(args.model).width
+    widths = sorted({width, 32})
+    report = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+                          "torch": torch.__version__,
+                          "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}}
+    report["inference"] = inference(torch.device("cpu"), widths)
+    if torch.cuda.is_available():
+        report["inference"] += inference(torch.device("cuda"), widths)
+    if not args.skip_training:
+        report["training"] = training_step(args.model)
+    if not args.skip_quality:
+        report["quality"] = quality(args.model)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

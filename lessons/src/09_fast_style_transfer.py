@@ -1,0 +1,308 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 09 · Fast style transfer (Johnson et al. 2016)
+#
+# Gatys' method solves an optimisation problem for every picture: minutes
+# on a CPU. Johnson, Alahi and Fei-Fei asked: what if a network learned to
+# *solve it in one pass*? They train a feed-forward "transformation
+# network" $f_W$ once per painting, on thousands of photos, with the very
+# same content and style losses; afterwards a photo is stylised in
+# milliseconds, fast enough for video. This lesson builds the loss, trains
+# a tiny network, and explains the artifacts the paper's network made
+# (a checkerboard, blotches) and the later fixes that removed them.
+
+# %%
+# %matplotlib inline
+import time
+import torch
+import stylelib
+from stylelib import plots
+from stylelib.diagnostics import period2_energy
+from stylelib.fast import list_models, load_model, stylize_fast
+from stylelib.losses import content_loss, gram_matrix, style_loss
+from stylelib.transformer_net import TransformerNet
+from lesson_utils import pick, check_value, check_function
+
+# %% [markdown]
+# ## The network
+#
+# Johnson et al.'s table: a 9×9 convolution, two stride-2 convolutions
+# (downsampling ×4), five residual blocks, two fractionally-strided
+# (transposed) convolutions back up, and a 9×9 convolution to RGB. We
+# print every layer's output shape for a 256×256 photo.
+
+# %%
+def layer_table(net, size=256):
+    rows = []
+    hooks = [m.register_forward_hook(
+        lambda m, i, o, name=name: rows.append((name, type(m).__name__,
+                                                tuple(o.shape[1:]))))
+        for name, m in net.layers.named_children()]
+    with torch.no_grad():
+        net.eval()(torch.rand(1, 3, size, size))
+    for h in hooks:
+        h.remove()
+    return rows
+
+# %%
+for name, kind, shape in layer_table(TransformerNet("improved")):
+    print(f"{name:>3} {kind:<12} -> {shape}")
+n_params = sum(p.numel() for p in TransformerNet().parameters())
+print(f"{n_params:,} parameters")
+
+# %% [markdown]
+# `stylelib` offers the network twice. `paper` is Johnson et al.'s exactly:
+# batch norm, zero padding, transposed convolutions, and residual blocks of
+# unpadded convolutions with a 40-pixel reflection pad around the input.
+# `improved` has the later fixes: instance norm, reflection padding, and
+# nearest-neighbour upsampling followed by a convolution. Both have the
+# same 1.68 million weights (at width 32; the bundled models use width 16).
+
+# %% [markdown]
+# ## The loss: the same equations, averaged over photos
+#
+# For a photo $x$ and its stylised version $f_W(x)$, with $A^l$ the
+# painting's Gram matrices, the training loss is the seed's, averaged over
+# a batch of photos:
+#
+# $$\mathcal{L}(W) = \frac{1}{B}\sum_{b} \Big[ \alpha
+# \frac{E_c(f_W(x_b), x_b)}{E_c(0)} + \beta \sum_l w_l
+# \frac{E_s^l(f_W(x_b), A^l)}{E_s^l(0)} \Big] + \gamma\,\mathrm{TV}$$
+#
+# with Johnson et al.'s layers: content `relu2_2`, style `relu1_2`,
+# `relu2_2`, `relu3_3`, `relu4_3` of VGG-16 (in VGG-19 the same blocks end
+# at `relu3_4`, `relu4_4`). The content target is the photo *itself*: the
+# network must keep it while adding the style. `stylelib` trains with
+# VGG-19 by default: the only VGG-16 we have offline was fine-tuned for
+# edge detection, and in 300-step trials it gave washed-out, blurry
+# networks where VGG-19 kept the content and the strokes. By hand, with
+# the plain loss functions:
+
+# %%
+from stylelib.train import TrainConfig, perceptual_terms
+from stylelib.vgg import VGGFeatures
+
+# %%
+cfg = TrainConfig(style="starry-night", data=".", arch="vgg19")
+vgg = VGGFeatures((cfg.content_layer,) + cfg.style_layers, weights="caffe")
+painting = stylelib.load_example("starry-night", size=128)
+with torch.no_grad():
+    fs = vgg(painting)
+A = {l: gram_matrix(fs[l]) / (fs[l].shape[2] * fs[l].shape[3])
+     for l in cfg.style_layers}  # per position: the crop size may differ
+
+# %%
+photos = torch.cat([stylelib.load_example(n, size=96)[..., :64, :64]
+                    for n in ("kingfisher", "machu-picchu")])
+out = TransformerNet("improved", width=8)(photos)  # untrained
+
+# %%
+def my_terms(out, photos):
+    f_out, p = vgg(out), vgg(photos)[cfg.content_layer]
+    c = content_loss(f_out[cfg.content_layer], p)
+    terms = {"content": (c / (0.5 * p.pow(2).flatten(1).sum(1))).mean()}
+    for l in cfg.style_layers:
+        f, m = f_out[l], f_out[l].shape[2] * f_out[l].shape[3]
+        zero = A[l].pow(2).sum() / (4 * A[l].shape[1] ** 2)
+        e = style_loss(f, A[l] * m) / zero
+        terms[l] = cfg.style_weight / len(cfg.style_layers) * e.mean()
+    return terms
+
+# %%
+mine = my_terms(out, photos)
+theirs = perceptual_terms(vgg, out, photos, A, cfg, None)
+torch.testing.assert_close(mine["content"], theirs["content"])
+for l in cfg.style_layers:
+    torch.testing.assert_close(mine[l], theirs[f"style:{l}"])
+print("by hand == stylelib.train.perceptual_terms")
+
+# %% [markdown]
+# ## A short training run
+#
+# `stylelib.train.train_iter` runs Adam on $W$, drawing random crops of
+# photos (the bundled photos here; a folder of your own with
+# `stylelib train`). This is a toy run: a narrow network, small crops,
+# a few dozen steps. Watch the validation photo change.
+
+# %%
+import tempfile
+from pathlib import Path
+from stylelib.data import EXAMPLES_DIR
+from stylelib.train import train_iter
+
+folder = Path(tempfile.mkdtemp())
+for e in stylelib.list_examples("content"):
+    if e.name != "chelsea-the-cat":  # kept out, for validation
+        (folder / e.path.name).symlink_to(e.path)
+
+# %%
+toy = TrainConfig(style="starry-night", data=str(folder), width=8,
+                  image_size=pick(128, 32), batch_size=4, style_size=256,
+                  steps=pick(60, 3), preview_every=pick(20, 1), lr=5e-3)
+previews, losses = {}, []
+for it in train_iter(toy, folder / "toy.safetensors"):
+    losses.append(it.loss)
+    if it.preview is not None:
+        previews[f"step {it.step}"] = it.preview
+print(f"{it.step} steps in {it.seconds:.0f} s; loss {losses[0]:.2f} "
+      f"-> {losses[-1]:.2f}")
+
+# %%
+plots.show_images(list(previews.values())[-3:], list(previews)[-3:])
+
+# %% [markdown]
+# A real model needs thousands of steps. The bundled ones (see
+# `stylelib models`) were trained the same way, longer; here they are on
+# photos they never saw during training:
+
+# %%
+held_out = [stylelib.load_example(n, size=pick(320, 64))
+            for n in ("chelsea-the-cat", "grace-hopper")]
+models = list_models()
+for photo in held_out:
+    outs = [stylize_fast(load_model(m.name), photo) for m in models]
+    plots.show_images([photo] + outs, ["photo"] + [m.name for m in models],
+                      height=2.4)
+
+# %% [markdown]
+# ## Artifact 1: the checkerboard of transposed convolutions
+#
+# A stride-2 transposed convolution with a 3×3 kernel paints each output
+# pixel from either one or two input pixels, alternately: an uneven
+# overlap that prints a period-2 pattern (Odena et al. 2016). Upsampling
+# by repetition and then convolving treats every pixel alike. Measure it:
+# the share of the output's spectral energy at period 2. By hand:
+
+# %%
+def my_period2(images):
+    gray = images.mean(1)
+    gray = gray - gray.mean((1, 2), keepdim=True)
+    power = torch.fft.fft2(gray).abs() ** 2
+    h, w = gray.shape[-2:]
+    nyq = power[:, h // 2].sum(1) + power[:, :, w // 2].sum(1)
+    return (nyq - power[:, h // 2, w // 2]) / power.sum((1, 2))
+
+
+x = torch.rand(2, 3, 16, 12)
+torch.testing.assert_close(my_period2(x), period2_energy(x))
+
+# %%
+torch.manual_seed(0)
+grey = torch.full((1, 3, 128, 128), 0.5)
+with torch.no_grad():
+    nets = {k: TransformerNet(k, width=16).eval() for k in ("paper",
+                                                             "improved")}
+    outs = {k: n(grey) for k, n in nets.items()}
+for k, y in outs.items():
+    print(f"{k:9s} untrained, on flat grey: period-2 energy "
+          f"{period2_energy(y).item():.3f}")
+
+# %%
+zoom = [y[..., 48:80, 48:80] for y in outs.values()]
+contrast = [(z - z.mean()) / (6 * z.std() + 1e-8) + 0.5 for z in zoom]
+plots.show_images(contrast, ["paper (transposed conv), 32×32 detail",
+                             "improved (resize-conv), 32×32 detail"])
+
+# %% [markdown]
+# Even before training, the paper's network prints a checkerboard on a
+# flat grey input; training has to fight it all the way. The
+# resize-convolution network has none to fight.
+
+# %% [markdown]
+# ## Artifact 2: batch norm, and why instance norm
+#
+# Batch norm normalises each feature map with the mean and variance of the
+# *whole batch*. So one photo's output depends on the other photos in its
+# batch, and a photo's overall contrast survives into the output.
+# Instance norm (Ulyanov et al. 2016) uses each image's own statistics: a
+# low-contrast copy of a photo is normalised to the same features.
+
+# %%
+photo = held_out[0][..., :96, :96]
+faded = 0.5 * photo + 0.25  # half the contrast
+x = torch.cat([photo, faded])
+for kind in ("paper", "improved"):
+    first = nets[kind].layers[0].train()  # conv, norm, relu
+    with torch.no_grad():
+        a, b = first(x)
+    print(f"{kind:9s}: first block, photo vs faded copy differ by "
+          f"{(a - b).abs().mean() / a.abs().mean():.3f} (relative)")
+
+# %% [markdown]
+# Instance norm sees through the fading (the small difference left is the
+# first convolution's bias); batch norm passes it on. Combined with
+# reflection padding (no dark frame at the borders), these are the fixes
+# that remove the blotches and the borders of the paper's results.
+
+# %% [markdown]
+# ## Speed: one pass against an optimisation
+#
+# The same photo, the same painting, at the same size: Gatys' method with
+# `stylelib`'s defaults against one bundled network.
+
+# %%
+photo = stylelib.load_example("kingfisher", size=pick(256, 64))
+start = time.perf_counter()
+slow = stylelib.stylize(photo, stylelib.load_example("starry-night"),
+                        size=photo.shape[-1], steps=pick(100, 3))
+gatys_s = time.perf_counter() - start
+net = load_model("starry-night")
+stylize_fast(net, photo)  # warm-up
+start = time.perf_counter()
+fast = stylize_fast(net, photo)
+fast_s = time.perf_counter() - start
+print(f"Gatys: {gatys_s:.1f} s   fast network: {1000 * fast_s:.0f} ms")
+
+# %%
+plots.show_images([photo, slow, fast], ["photo", f"Gatys ({gatys_s:.0f} s)",
+                                        f"fast ({1000 * fast_s:.0f} ms)"])
+
+# %% [markdown]
+# ## Summary
+#
+# - A transformation network $f_W$ is trained once per painting with the
+#   seed's losses, averaged over photos; the content target is the photo
+#   itself. By hand == `stylelib.train.perceptual_terms`.
+# - Then one forward pass stylises any photo: milliseconds instead of
+#   minutes, at some cost in quality (compare the two results above).
+# - The paper's transposed convolutions print a checkerboard (about half
+#   the output's energy at period 2, untrained); resize-convolution has
+#   none. Instance norm makes each output independent of the batch and of
+#   the photo's contrast; reflection padding removes the borders.
+#
+# ## Exercises
+#
+# 1. For a 256×256 input, what is the height of the feature maps in the
+#    residual blocks? Self-check below.
+# 2. Write `instance_norm(x)`: normalise each (image, channel) map to mean
+#    0 and variance 1 (use `eps=1e-5` inside the square root, biased
+#    variance). Self-check below against `torch.nn.functional.instance_norm`.
+# 3. Train the toy network for twice as many steps with `network="paper"`.
+#    Measure the period-2 energy of its previews. Does training remove the
+#    checkerboard?
+# 4. Put the validation photo in a batch with a very dark photo and run a
+#    `paper` network in train mode. Does the output change? Why?
+
+# %%
+answer_1 = None  # residual-block map height for a 256×256 input
+_ = check_value(answer_1, 64, "height",
+                "two stride-2 convolutions halve 256 twice")
+
+# %%
+instance_norm = None  # def instance_norm(x): ...
+_ = check_function(instance_norm,
+                   lambda x: torch.nn.functional.instance_norm(x, eps=1e-5),
+                   lambda g: (torch.randn(2, 3, 5, 4, generator=g),),
+                   "instance_norm",
+                   "mean and var over dims (2, 3), keepdim=True")

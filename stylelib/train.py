@@ -1,0 +1,291 @@
+"""Training a fast style network with perceptual losses (Johnson et al. 2016; lesson 09).
+
+The transformation network f_W maps a photo x to f_W(x); the loss is the
+seed's, through the same frozen VGG and the same plain loss functions as
+Gatys' method, averaged over a batch of photos:
+
+    L = α E_c(f_W(x), x) / E_c(0) + β Σ_l w_l E_s^l(f_W(x), A) / E_s^l(0) + γ TV / (3HW)
+
+with Johnson et al.'s layers (content relu2_2; style relu1_2, relu2_2,
+relu3_3, relu4_3 of VGG-16, or the same blocks' last ReLUs relu1_2,
+relu2_2, relu3_4, relu4_4 of VGG-19). Each term is divided by its target's
+size, as in :mod:`stylelib.objective`; the paper used raw sums with
+hand-tuned weights. Deviation: the default loss network is VGG-19 with
+the Caffe weights; the paper's VGG-16 is offered, but the VGG-16 we have
+offline (HED's, fine-tuned for edges) trained visibly worse models.
+
+Training is reproducible and resumable exactly: the photos and crops of
+step t depend only on (seed, t), so a run restarted from a checkpoint sees
+the same batches as one that never stopped. Under ``torchrun`` every
+process takes an equal share of each step's batch and DDP averages the
+gradients, which is the single-process batch mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset
+
+from .data import resolve_image
+from .images import load_image, load_pil, resize_long_side, save_image, to_tensor
+from .losses import content_loss, gram_matrix, style_loss, tv_loss
+from .objective import content_scale, style_scale
+from .optimize import resolve_device, resolve_precision
+from .options import DEVICES, PRECISIONS, option
+from .transformer_net import NETWORKS, TransformerNet
+from .vgg import ARCHS, VGGFeatures, check_choice
+from .weights import WEIGHTS
+
+STYLE_LAYERS = {"vgg16": ("relu1_2", "relu2_2", "relu3_3", "relu4_3"), "vgg19": ("relu1_2", "relu2_2", "relu3_4", "relu4_4")}
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+@dataclass(kw_only=True)
+class TrainConfig:
+    """Everything a training run depends on; saved in checkpoints and recipes."""
+
+    style: str = field(metadata={"help": "the painting: a file or a bundled example's name"})
+    data: str = field(metadata={"help": "a folder of photos (searched recursively)"})
+    network: str = option("improved", "transformation network: improved (IN, reflection, resize-conv) or paper", NETWORKS)
+    width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper")
+    arch: str = option("vgg19", "loss network; Johnson et al. used vgg16, but our offline VGG-16 (edge-tuned HED "
+                              "weights) trained visibly worse models than the Caffe VGG-19", ARCHS)
+    weights: str = option("auto", "loss network weights: a name or a file path", WEIGHTS, or_path=True)
+    content_layer: str = option("relu2_2", "content layer (Johnson et al.: relu2_2)")
+    style_layers: tuple | None = option(None, "style layers (default: relu1_2 relu2_2 relu3_3 relu4_3, or the VGG-19 "
+                                            "equivalents relu1_2 relu2_2 relu3_4 relu4_4)", elem=str)
+    content_weight: float = option(1.0, "α, on the target-scaled content error")
+    style_weight: float = option(1.5, "β, on the target-scaled style error (4 and more drowned the content)")
+    tv_weight: float = option(5.0, "γ, on the mean squared neighbour difference")
+    lr: float = option(1e-3, "Adam learning rate")
+    batch_size: int = option(4, "photos per step (all processes together)")
+    image_size: int = option(256, "side of the square training crops")
+    style_size: int | None = option(None, "the painting's longest side (default: 2 x image_size)", elem=int)
+    steps: int = option(2000, "optimiser steps")
+    seed: int = option(0, "seed of the initial weights and of every batch")
+    checkpoint_every: int = option(200, "write the checkpoint every this many steps (atomically)")
+    preview_every: int = option(100, "stylise the validation photo every this many steps")
+    val_image: str = option("chelsea-the-cat", "validation photo (keep it out of --data)")
+    device: str = option("auto", "where to run", DEVICES)
+    precision: str = option("auto", "autocast dtype (auto: bf16 where fast)", PRECISIONS)
+    workers: int = option(0, "DataLoader worker processes")
+
+    def __post_init__(self) -> None:
+        check_choice("network", self.network, NETWORKS)
+        check_choice("arch", self.arch, ARCHS)
+        self.style_layers = tuple(self.style_layers or STYLE_LAYERS[self.arch])
+        for name in ("width", "batch_size", "image_size", "steps", "checkpoint_every", "preview_every"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
+
+
+@dataclass
+class TrainIterate:
+    step: int
+    steps: int
+    loss: float
+    terms: dict[str, float]
+    seconds: float
+    preview: torch.Tensor | None = None  # the validation photo, stylised, every preview_every steps
+    checkpoint: str | None = None  # path written at this step
+    info: dict = field(default_factory=dict)
+
+
+def find_photos(folder: str | os.PathLike) -> list[Path]:
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"no photos ({', '.join(IMAGE_SUFFIXES)}) found in {folder}")
+    return files
+
+
+class Crops(Dataset):
+    """Item (index, seed) -> a random square crop of photo ``index``, flipped or not, decided by ``seed``.
+
+    Photos are decoded once at a reduced size and kept (a ~100-photo folder
+    is a few tens of MB); a bigger folder (COCO) is decoded as it comes.
+    """
+
+    def __init__(self, files: list[Path], size: int, cache_limit: int = 2000) -> None:
+        self.files, self.size, self.cache, self.cache_limit = files, size, {}, cache_limit
+
+    def photo(self, index: int) -> torch.Tensor:
+        if index not in self.cache:
+            image = load_pil(self.files[index], size=None)
+            short = min(image.size)
+            image = resize_long_side(image, round(max(image.size) * self.size * 1.25 / short))
+            tensor = to_tensor(image)[0]  # (3, H, W), shorter side 1.25 x crop
+            if len(self.cache) >= self.cache_limit:
+                return tensor
+            self.cache[index] = tensor
+        return self.cache[index]
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, item: tuple[int, int]) -> torch.Tensor:
+        index, seed = item
+        g = torch.Generator().manual_seed(seed)
+        x = self.photo(index)
+        scale = 1 + 0.25 * torch.rand((), generator=g).item()  # crop 80-100% of the shorter side
+        side = min(x.shape[1:]) / scale
+        x = torch.nn.functional.interpolate(x[None], scale_factor=self.size / side, mode="bilinear",
+                                            antialias=True, align_corners=False)[0]
+        top = int(torch.randint(0, x.shape[1] - self.size + 1, (), generator=g))
+        left = int(torch.randint(0, x.shape[2] - self.size + 1, (), generator=g))
+        crop = x[:, top : top + self.size, left : left + self.size]
+        return crop.flip(-1) if torch.rand((), generator=g) < 0.5 else crop
+
+
+class StepBatches(torch.utils.data.Sampler):
+    """Batches of (photo index, crop seed) for steps start+1 ... steps; a function of (seed, step) only."""
+
+    def __init__(self, n_photos: int, batch: int, seed: int, start: int, steps: int, rank: int = 0, world: int = 1):
+        self.n, self.batch, self.seed, self.start, self.steps = n_photos, batch, seed, start, steps
+        self.rank, self.world = rank, world
+
+    def __len__(self) -> int:
+        return self.steps - self.start
+
+    def __iter__(self):
+        for step in range(self.start + 1, self.steps + 1):
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+            photos = torch.randint(0, self.n, (self.batch,), generator=g).tolist()
+            seeds = torch.randint(0, 2**62, (self.batch,), generator=g).tolist()
+            items = list(zip(photos, seeds))
+            yield items[self.rank :: self.world]  # this process's share of the step's batch
+
+
+def perceptual_terms(
+    vgg: VGGFeatures, out: torch.Tensor, photos: torch.Tensor, grams: dict[str, torch.Tensor],
+    cfg: TrainConfig, dtype: torch.dtype | None,
+) -> dict[str, torch.Tensor]:
+    """The weighted, target-scaled terms of the batch loss (each averaged over the batch)."""
+    with torch.autocast(out.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        f_out = vgg(out)
+        with torch.no_grad():
+            f_in = vgg(photos)[cfg.content_layer]
+    f_out = {k: v.float() for k, v in f_out.items()}
+    p = f_in.float()
+    terms = {"content": cfg.content_weight * (content_loss(f_out[cfg.content_layer], p) / content_scale(p)).mean()}
+    for l in cfg.style_layers:
+        f = f_out[l]
+        a = grams[l] * (f.shape[2] * f.shape[3])  # the painting's Gram over this crop's M positions
+        e = style_loss(f, a) / style_scale(grams[l])  # (B,)
+        terms[f"style:{l}"] = cfg.style_weight / len(cfg.style_layers) * e.mean()
+    if cfg.tv_weight:
+        terms["tv"] = cfg.tv_weight * (tv_loss(out.float()) / out[0].numel()).mean()
+    return terms
+
+
+def _save_atomic(obj: dict, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # a reader (or a resume after SIGKILL) never sees half a file
+
+
+def paths_for(output: str | os.PathLike) -> dict[str, Path]:
+    """The files a run writes next to MODEL: checkpoint, recipe, previews folder."""
+    model = Path(output)
+    stem = model.with_suffix("")
+    return {"model": model, "checkpoint": Path(f"{stem}.ckpt"), "recipe": model.with_suffix(".json"),
+            "previews": Path(f"{stem}_previews")}
+
+
+def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = False) -> Iterator[TrainIterate]:
+    """Train, yielding a :class:`TrainIterate` per step; writes checkpoints, previews and the model."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must divide among {world} processes")
+    device = resolve_device(cfg.device)
+    if world > 1:
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    dtype = resolve_precision(cfg.precision, device)
+    files = find_photos(cfg.data)
+    paths = paths_for(output)
+    torch.manual_seed(cfg.seed)
+    net = TransformerNet(cfg.network, cfg.width).to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)  # bf16 needs none
+    start, seconds = 0, 0.0
+    if resume and paths["checkpoint"].exists():
+        state = torch.load(paths["checkpoint"], map_location=device, weights_only=True)
+        saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
+        changed = [k for k, v in dataclasses.asdict(cfg).items() if k not in ("steps", "device", "workers") and saved.get(k) != v]
+        if changed:
+            raise ValueError(f"--resume: the checkpoint was trained with other {', '.join(changed)}")
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start, seconds = state["step"], state["seconds"]
+    memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    net = net.to(memory_format=memory)
+    model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
+    vgg = VGGFeatures((cfg.content_layer,) + cfg.style_layers, arch=cfg.arch, weights=cfg.weights, device=device)
+    style_image = load_image(resolve_image(cfg.style), size=cfg.style_size or 2 * cfg.image_size).to(device)
+    with torch.no_grad(), torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        sf = vgg(style_image)
+    grams = {l: gram_matrix(sf[l].float()) / (sf[l].shape[2] * sf[l].shape[3]) for l in cfg.style_layers}
+    val = load_image(resolve_image(cfg.val_image), size=384).to(device)
+    loader = DataLoader(
+        Crops(files, cfg.image_size), batch_sampler=StepBatches(len(files), cfg.batch_size, cfg.seed, start, cfg.steps, rank, world),
+        num_workers=cfg.workers, collate_fn=torch.stack,
+    )
+    info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
+            "photos": len(files), "processes": world, "weights": vgg.weights, "weights_note": vgg.weights_note}
+    if rank == 0:
+        paths["model"].parent.mkdir(parents=True, exist_ok=True)
+        paths["previews"].mkdir(parents=True, exist_ok=True)
+    clock = time.perf_counter()
+    step = start
+    for step, photos in enumerate(loader, start=start + 1):
+        photos = photos.to(device, memory_format=memory)
+        model.train()
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            out = model(photos)
+        terms = perceptual_terms(vgg, out, photos, grams, cfg, dtype)
+        loss = sum(terms.values())
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        if rank != 0:
+            continue
+        elapsed = seconds + time.perf_counter() - clock
+        it = TrainIterate(step, cfg.steps, loss.item(), {k: v.item() for k, v in terms.items()}, elapsed, info=info)
+        if step % cfg.preview_every == 0 or step == cfg.steps:
+            net.eval()
+            with torch.no_grad():
+                it.preview = net(val).float().cpu()
+            save_image(it.preview, paths["previews"] / f"step_{step:06d}.jpg")
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            _save_atomic({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                          "seconds": elapsed, "config": dataclasses.asdict(cfg)}, paths["checkpoint"])
+            it.checkpoint = str(paths["checkpoint"])
+        yield it
+    if rank == 0 and step == cfg.steps:
+        from .fast import save_model
+
+        save_model(net, paths["model"], cfg, seconds=seconds + time.perf_counter() - clock, info=info)
+    if world > 1:
+        dist.barrier()
+
+
+def train(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = False,
+          callback: Callable[[TrainIterate], None] | None = None) -> Path:
+    """Run :func:`train_iter` to the end; returns the model's path."""
+    for it in train_iter(cfg, output, resume=resume):
+        if callback:
+            callback(it)
+    return Path(output)

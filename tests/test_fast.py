@@ -1,0 +1,248 @@
+"""Fast style transfer: network shapes, a training step, exact resume after SIGKILL, DDP, models, video."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from stylelib import load_example, save_image
+from stylelib.images import resize_tensor
+from stylelib.fast import list_models, load_model, stylize_fast, stylize_video
+from stylelib.train import TrainConfig, perceptual_terms
+from stylelib.transformer_net import TransformerNet
+from stylelib.vgg import VGGFeatures
+
+TINY = ["--width", "8", "--image-size", "32", "--batch-size", "4", "--style-size", "64",
+        "--preview-every", "1000", "--val-image", "chelsea-the-cat", "--precision", "fp32", "--arch", "vgg19"]
+
+
+@pytest.mark.parametrize("kind", ["improved", "paper"])
+@pytest.mark.parametrize("hw", [(32, 32), (33, 47), (17, 9), (64, 63)])
+def test_output_shape_equals_input_shape(kind, hw):
+    net = TransformerNet(kind, width=8)
+    for mode in (net.train, net.eval):
+        mode()
+        y = net(torch.rand(2, 3, *hw))
+        assert y.shape == (2, 3, *hw)
+    assert 0 <= y.min() and y.max() <= 1
+
+
+def test_paper_network_uses_the_papers_layers():
+    paper, improved = TransformerNet("paper"), TransformerNet("improved")
+    kinds = lambda net: {type(m).__name__ for m in net.modules()}
+    assert {"BatchNorm2d", "ConvTranspose2d"} <= kinds(paper) and "ReflectionPad2d" not in kinds(paper)
+    assert {"InstanceNorm2d", "ReflectionPad2d", "Upsample"} <= kinds(improved)
+    assert "ConvTranspose2d" not in kinds(improved) and "BatchNorm2d" not in kinds(improved)
+    assert sum(p.numel() for p in paper.parameters()) == sum(p.numel() for p in improved.parameters())
+
+
+def test_one_training_step_changes_weights_and_lowers_the_loss():
+    torch.manual_seed(0)
+    cfg = TrainConfig(style="starry-night", data=".", arch="vgg19", width=8)
+    vgg = VGGFeatures((cfg.content_layer,) + cfg.style_layers, arch="vgg19", weights="caffe")
+    style = load_example("starry-night", size=64)
+    with torch.no_grad():
+        sf = vgg(style)
+    grams = {l: (lambda f: (f.flatten(2) @ f.flatten(2).transpose(1, 2)) / (f.shape[2] * f.shape[3]))(sf[l])
+             for l in cfg.style_layers}
+    photos = torch.cat([resize_tensor(load_example(n), (32, 32)) for n in ("grace-hopper", "kingfisher")])
+    net = TransformerNet("improved", width=8).train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)  # the training default
+    before = [p.detach().clone() for p in net.parameters()]
+    loss0 = sum(perceptual_terms(vgg, net(photos), photos, grams, cfg, None).values())
+    opt.zero_grad()
+    loss0.backward()
+    opt.step()
+    loss1 = sum(perceptual_terms(vgg, net(photos), photos, grams, cfg, None).values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert loss1.item() < loss0.item()
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    for name in ("grace-hopper", "astronaut", "neuschwanstein", "machu-picchu", "kingfisher"):
+        save_image(load_example(name, size=48), folder / f"{name}.png")
+    return folder
+
+
+def train_cmd(photos, out, steps, *extra):
+    return [sys.executable, "-m", "stylelib", "train", "starry-night", "--data", str(photos), "-o", str(out),
+            "--steps", str(steps), *TINY, *extra]
+
+
+def weights(path):
+    from safetensors.torch import load_file
+
+    return load_file(path)
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(photos, tmp_path):
+    full = tmp_path / "full.safetensors"
+    assert subprocess.run(train_cmd(photos, full, 30, "--checkpoint-every", "10"), capture_output=True).returncode == 0
+    cut = tmp_path / "cut.safetensors"
+    proc = subprocess.Popen(train_cmd(photos, cut, 30, "--checkpoint-every", "10"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = tmp_path / "cut.ckpt"
+    deadline = time.time() + 240
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # no chance to clean up
+    proc.wait()
+    assert ckpt.exists() and not cut.exists(), "killed before the end, after a checkpoint"
+    step = torch.load(ckpt, weights_only=True)["step"]
+    assert step in (10, 20)
+    result = subprocess.run(train_cmd(photos, cut, 30, "--checkpoint-every", "10", "--resume"), capture_output=True)
+    assert result.returncode == 0, result.stderr
+    a, b = weights(full), weights(cut)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_each_process_gets_an_equal_share_of_the_same_batches():
+    from stylelib.train import StepBatches
+
+    whole = list(StepBatches(50, 4, seed=3, start=0, steps=5))
+    shares = [list(StepBatches(50, 4, seed=3, start=0, steps=5, rank=r, world=2)) for r in (0, 1)]
+    for step, batch in enumerate(whole):
+        assert len(shares[0][step]) == len(shares[1][step]) == 2
+        assert sorted(shares[0][step] + shares[1][step]) == sorted(batch)
+    assert list(StepBatches(50, 4, seed=3, start=2, steps=5)) == whole[2:]  # resuming sees the same batches
+
+
+def _ddp_gradients(rank, world, port, out):
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    net = torch.nn.parallel.DistributedDataParallel(TransformerNet("improved", width=8))
+    photos, vgg, grams, cfg = _loss_fixture()
+    share = photos[rank::world]
+    sum(perceptual_terms(vgg, net(share), share, grams, cfg, None).values()).backward()
+    if rank == 0:
+        torch.save({k: p.grad for k, p in net.module.named_parameters()}, out)
+    dist.destroy_process_group()
+
+
+def _loss_fixture():
+    cfg = TrainConfig(style="starry-night", data=".", width=8)
+    vgg = VGGFeatures((cfg.content_layer,) + cfg.style_layers, weights="random")
+    g = torch.Generator().manual_seed(1)
+    photos, style = torch.rand(4, 3, 32, 32, generator=g), torch.rand(1, 3, 48, 48, generator=g)
+    with torch.no_grad():
+        sf = vgg(style)
+    grams = {l: (sf[l].flatten(2) @ sf[l].flatten(2).transpose(1, 2)) / (sf[l].shape[2] * sf[l].shape[3])
+             for l in cfg.style_layers}
+    return photos, vgg, grams, cfg
+
+
+def test_ddp_gradients_are_the_single_process_batch_mean(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_gradients, args=(2, port, str(tmp_path / "g.pt")), nprocs=2, join=True)
+    ddp = torch.load(tmp_path / "g.pt", weights_only=True)
+    torch.manual_seed(0)
+    net = TransformerNet("improved", width=8)
+    photos, vgg, grams, cfg = _loss_fixture()
+    sum(perceptual_terms(vgg, net(photos), photos, grams, cfg, None).values()).backward()
+    # Equal up to summation order. Tensors whose gradient is only rounding noise (conv biases
+    # that an instance norm cancels) are compared as part of the whole vector only.
+    whole = torch.cat([p.grad.flatten() for _, p in net.named_parameters()])
+    assert (torch.cat([ddp[k].flatten() for k, _ in net.named_parameters()]) - whole).norm() < 1e-4 * whole.norm()
+    for k, p in net.named_parameters():
+        if p.grad.norm() > 1e-3 * whole.norm():
+            assert (ddp[k] - p.grad).norm() <= 1e-3 * p.grad.norm(), k
+
+
+def test_torchrun_two_processes_trains_like_one(photos, tmp_path):
+    one = tmp_path / "one.safetensors"
+    assert subprocess.run(train_cmd(photos, one, 3), capture_output=True).returncode == 0
+    two = tmp_path / "two.safetensors"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "stylelib", *train_cmd(photos, two, 3)[3:]]
+    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    a = torch.load(tmp_path / "one.ckpt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "two.ckpt", weights_only=True)["model"]
+    diff = torch.cat([(a[k] - b[k]).abs().flatten() for k in a])
+    # Adam turns rounding noise in near-zero gradients (e.g. conv biases that an instance norm
+    # cancels) into full-size steps, so a few elements differ; the rest must agree (measured: 99.5%).
+    assert (diff > 1e-4).float().mean() < 0.02
+
+
+def test_every_shipped_model_loads_and_stylises():
+    models = list_models()
+    assert len(models) >= 4
+    x = load_example("grace-hopper", size=64)
+    for m in models:
+        assert m.recipe["style"] and m.recipe["steps"] and m.recipe["device"], m.name
+        y = stylize_fast(load_model(m.name), x)
+        assert y.shape == x.shape and (y - x).abs().mean() > 0.02, m.name  # it changed the picture
+        assert m.path.stat().st_size < 5_000_000
+
+
+def _synthetic_video(path, frames=6, size=(48, 64)):
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=8)
+        v.width, v.height, v.pix_fmt = size[1], size[0], "yuv420p"
+        a = out.add_stream("aac", rate=22050)
+        for i in range(frames):
+            img = np.zeros((*size, 3), dtype=np.uint8)
+            img[:, : 8 + 8 * i] = (200, 80, 20)
+            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(p)
+        t = np.arange(22050 * frames // 8) / 22050
+        samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
+        frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+        frame.sample_rate = 22050
+        for p in a.encode(frame):
+            out.mux(p)
+        for s in (v, a):
+            for p in s.encode(None):
+                out.mux(p)
+
+
+def test_video_round_trip_keeps_frames_size_and_audio(tmp_path):
+    import av
+
+    src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    _synthetic_video(src)
+    net = TransformerNet("improved", width=8).eval()
+    stylize_video(net, src, dst, batch=4)
+    with av.open(str(dst)) as f:
+        frames = list(f.decode(video=0))
+        assert len(frames) == 6 and (frames[0].height, frames[0].width) == (48, 64)
+        assert len(f.streams.audio) == 1
+
+
+def test_cli_models_and_apply(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "stylelib", "models"], capture_output=True, text=True)
+    assert out.returncode == 0 and len(out.stdout.strip().splitlines()) >= 4
+    name = out.stdout.split()[0]
+    save_image(load_example("kingfisher", size=80), tmp_path / "bird.jpg")
+    result = subprocess.run([sys.executable, "-m", "stylelib", "apply", name, str(tmp_path / "bird.jpg"),
+                             "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "bird.png").exists()
+
+
+def test_paper_network_trains_and_saves(photos, tmp_path):
+    out = tmp_path / "paper.safetensors"
+    result = subprocess.run(train_cmd(photos, out, 2, "--network", "paper"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    net = load_model(out)
+    assert net.kind == "paper" and net(torch.rand(1, 3, 37, 29)).shape == (1, 3, 37, 29)
+    assert (tmp_path / "paper.json").exists() and (tmp_path / "paper_previews").is_dir()
