@@ -93,6 +93,8 @@ def build_options(values: dict) -> Options:
     if kept and len(kept) < len(STYLE_LAYERS) or any(w != 1 for _, w in kept):
         values["style_layers"] = tuple(l for l, _ in kept)
         values["style_layer_weights"] = tuple(w / len(kept) for _, w in kept)  # slider 1 = the default 1/L
+    mask = values.pop("style_masks", None)
+    values["style_masks"] = (mask,) if mask else None
     values["seed"], values["size"], values["steps"], values["scales"] = (
         int(values["seed"]), int(values["size"]), int(values["steps"]), int(values["scales"]))
     try:
@@ -106,6 +108,8 @@ def stylize_event(content, style, *values, progress=gr.Progress()):
     o = build_options(dict(zip(CONTROL_NAMES, values)))
     c = load_input(content, "content", o.size, o.min_side())
     s = load_input(style, "style", max(1, round(o.size * o.style_scale)), o.min_side())
+    if o.style_masks:
+        load_input(o.style_masks[0], "region mask", o.size, 1)  # a broken mask: the same clear error
     history: dict[str, list] = {}
     total = o.steps * o.scales
     last = None
@@ -126,7 +130,8 @@ def stylize_event(content, style, *values, progress=gr.Progress()):
     run_dir.mkdir(parents=True, exist_ok=True)
     png, recipe_path = run_dir / "stylized.png", run_dir / "stylized.json"
     save_image(last.image, png)
-    recipe = make_recipe(o, last, content=cli_name(content), styles=[cli_name(style)], output="stylized.png")
+    named = dataclasses.replace(o, style_masks=tuple(map(cli_name, o.style_masks)) if o.style_masks else None)
+    recipe = make_recipe(named, last, content=cli_name(content), styles=[cli_name(style)], output="stylized.png")
     recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
     status = f"**Done** in {last.seconds:.1f} s · final loss {last.loss:.4g} on {last.info['device']} ({last.info['precision']})"
     yield (last.image[0].permute(1, 2, 0).numpy(), plots.loss_curves(history), status,
@@ -340,6 +345,10 @@ with gr.Blocks(title="stylelib: neural style transfer") as demo:
                         control("style_scale", gr.Slider(0.25, 2.0, value=DEFAULTS.style_scale, step=0.05, label="Style scale", info=help_of("style_scale")))
                         scales = control("scales", gr.Slider(1, 4, value=DEFAULTS.scales, step=1, label="Coarse-to-fine scales", info=help_of("scales")))
                         control("seed", gr.Number(value=DEFAULTS.seed, precision=0, label="Seed", info=help_of("seed")))
+                    with gr.Row():
+                        control("style_masks", UploadImage(
+                            label="Region mask (optional): white where the painting goes, black keeps the photo",
+                            type="filepath", sources=["upload", "clipboard"], height=150, elem_id="mask-image"))
             with gr.Column(scale=6):
                 result = gr.Image(label="Result (updates live)", type="numpy", interactive=False, height=420, elem_id="result-image", format="png")
                 status = gr.Markdown(elem_classes="stylelib-status", elem_id="status")

@@ -3,7 +3,8 @@
     python bench/fast_speed.py [--model starry-night] [--skip-quality]
 
 Inference: 512x512 and 1920x1080, fp32 and bf16 (fp16 too on CUDA),
-channels_last or not, batch 1 and 4, for the bundled model's width and the
+bf16 weights or fp32 weights under autocast, eager or torch.compile
+(first_call_s: the compile), channels_last or not, batch 1 and 4, for the bundled model's width and the
 paper's width 32, on the CPU and (when there is one) the GPU. Training: one
 step of the bundled models' CPU recipe. Quality: on a held-out photo, the
 seed's content and style errors (stylelib's default Gatys objective,
@@ -23,48 +24,66 @@ import time
 import torch
 
 import stylelib
-from stylelib.fast import load_model, stylize_fast
+from stylelib.fast import Stylizer, load_model, stylize_fast
 from stylelib.objective import Objective
 from stylelib.optimize import get_extractor
 from stylelib.options import DEFAULTS
 from stylelib.transformer_net import TransformerNet
 
 
-def time_forward(net, x, dtype, channels_last, repeats=3) -> float:
-    device = x.device
-    memory = torch.channels_last if channels_last else torch.contiguous_format
-    net = net.to(memory_format=memory)
-    x = x.contiguous(memory_format=memory)
-    with torch.no_grad(), torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-        for _ in range(2):
-            net(x)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            net(x)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-    return (time.perf_counter() - start) / repeats * 1000 / x.shape[0]
+def time_run(run: Stylizer, x: torch.Tensor, repeats: int) -> tuple[float, float]:
+    """(seconds of the first call, ms per image afterwards); the first call is where compiling happens."""
+    sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
+    start = time.perf_counter()
+    run(x, batch=len(x))
+    sync()
+    first = time.perf_counter() - start
+    run(x, batch=len(x))
+    sync()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        run(x, batch=len(x))
+    sync()
+    return first, (time.perf_counter() - start) / repeats * 1000 / len(x)
+
+
+def autocast_run(net: TransformerNet, dtype: torch.dtype):
+    """The old way, for comparison: fp32 weights under autocast."""
+    def run(x, batch):
+        with torch.no_grad(), torch.autocast(x.device.type, dtype=dtype):
+            return net(x).float()
+    return run
 
 
 def inference(device: torch.device, widths: list[int]) -> list[dict]:
+    cpu = device.type == "cpu"
+    low = ["bf16"] + ([] if cpu else ["fp16"])
     rows = []
-    dtypes = [None, torch.bfloat16] + ([torch.float16] if device.type == "cuda" else [])
     for width in widths:
         net = TransformerNet("improved", width).eval().to(device)
         for (h, w) in [(512, 512), (1080, 1920)]:
             for batch in (1, 4):
-                if device.type == "cpu" and (h, w) == (1080, 1920) and batch == 4:
+                if cpu and (h, w) == (1080, 1920) and batch == 4:
                     continue  # minutes on 2 cores, and tells nothing batch 1 does not
                 x = torch.rand(batch, 3, h, w, device=device)
-                for dtype in dtypes:
-                    for cl in (False, True):
-                        ms = time_forward(net, x, dtype, cl, repeats=2 if device.type == "cpu" else 20)
-                        rows.append({"device": device.type, "width": width, "size": f"{w}x{h}", "batch": batch,
-                                     "dtype": str(dtype or torch.float32).replace("torch.", ""),
-                                     "channels_last": cl, "ms_per_image": round(ms, 1)})
-                        print(json.dumps(rows[-1]), flush=True)
+                cases = [("fp32", "eager", cl) for cl in (False, True)]
+                cases += [("bf16", "autocast", False)]
+                cases += [(p, "eager", cl) for p in low for cl in (False, True)]
+                if batch == 1 or not cpu:
+                    cases += [(p, "compile", not cpu) for p in low]
+                for precision, mode, cl in cases:
+                    torch._dynamo.reset()
+                    if mode == "autocast":
+                        run = autocast_run(net, torch.bfloat16)
+                    else:
+                        run = Stylizer(net, precision=precision, compile=mode == "compile")
+                        if cl:
+                            run.net, run.memory = run.net.to(memory_format=torch.channels_last), torch.channels_last
+                    first, ms = time_run(run, x, repeats=2 if cpu else 20)
+                    rows.append({"device": device.type, "width": width, "size": f"{w}x{h}", "batch": batch,
+                                 "precision": precision, "mode": mode, "channels_last": cl,
+                                 "ms_per_image": round(ms, 1), "first_call_s": round(first, 1)})
+                    print(json.dumps(rows[-1]), flush=True)
     return rows
 
 

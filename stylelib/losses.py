@@ -65,6 +65,25 @@ def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tenso
     return (g - target_gram).pow(2).sum((1, 2)) / (4 * n**2 * m**2)  # (B,)
 
 
+def guided_style_loss(features: torch.Tensor, mask: torch.Tensor, gram_per_position: torch.Tensor) -> torch.Tensor:
+    """Style error of one region: E_s^r = 1/(4 N² M²) Σ_ij (G^r_ij - A^r_ij)².
+
+    Gatys, Ecker, Bethge, Hertzmann & Shechtman (2017), "Controlling
+    Perceptual Factors in Neural Style Transfer", spatial control with
+    guided Gram matrices: G^r = (F ∘ m_r)(F ∘ m_r)ᵀ, the Gram matrix of the
+    features weighted by the region's mask m_r (values in [0, 1], resized
+    to the layer). The target is the painting's per-position Gram A/M_s
+    times Σ m_r², the number of positions the region holds, so that G^r and
+    A^r sum over the same amount. M is still H·W of the whole layer (as in
+    :func:`style_loss`); with m_r = 1 everywhere this is :func:`style_loss`.
+
+    ``features`` (B, N, H, W); ``mask`` (1 or B, 1, H, W); ``gram_per_position``
+    A/M_s, (1 or B, N, N). Returns (B,).
+    """
+    area = mask.pow(2).flatten(1).sum(1)[:, None, None]  # (B or 1, 1, 1): Σ m²
+    return style_loss(features * mask, gram_per_position * area)  # (B,)
+
+
 def total_loss(
     content: torch.Tensor,
     styles: list[torch.Tensor],

@@ -36,7 +36,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .losses import content_loss, gram_matrix, style_loss, tv_loss
+from .losses import content_loss, gram_matrix, guided_style_loss, style_loss, tv_loss
 from .mrf import augment, extract_patches, match_patches, mrf_loss, patch_grid
 from .vgg import VGGFeatures
 
@@ -70,6 +70,7 @@ class Objective(nn.Module):
         style_layers: Sequence[str],
         style_layer_weights: Sequence[float] | None = None,
         style_blend: Sequence[float] | None = None,
+        style_masks: Sequence[torch.Tensor] | None = None,
         content_weight: float = 1.0,
         style_weight: float = 1.0,
         tv_weight: float = 0.0,
@@ -94,6 +95,8 @@ class Objective(nn.Module):
             style_blend = [1.0 / len(styles)] * len(styles)
         if len(style_blend) != len(styles) or sum(style_blend) <= 0:
             raise ValueError(f"{len(styles)} style images need as many positive blend weights; got {list(style_blend)}")
+        if style_masks is not None and len(style_masks) != len(styles):
+            raise ValueError(f"{len(styles)} style images need as many style masks; got {len(style_masks)}")
         self.extractor = extractor
         self.content_layers, self.style_layers = tuple(content_layers), tuple(style_layers)
         self.layer_weights = dict(zip(self.style_layers, map(float, style_layer_weights)))
@@ -112,12 +115,25 @@ class Objective(nn.Module):
             self.targets = {l: feats[l].detach() for l in self.content_layers}  # P, (1, N, H, W)
             blend = [b / sum(style_blend) for b in style_blend]
             grams = {l: 0.0 for l in self.style_layers}
+            per_style = {l: [] for l in self.style_layers}
             for b, style in zip(blend, styles):
                 sf = self.features(style)
                 for l in self.style_layers:
                     f = sf[l]
-                    grams[l] = grams[l] + b * gram_matrix(f) / (f.shape[2] * f.shape[3])  # (1, N, N) per position
+                    per_style[l].append(gram_matrix(f) / (f.shape[2] * f.shape[3]))  # (1, N, N) per position
+                    grams[l] = grams[l] + b * per_style[l][-1]
             self.grams = grams
+            # Spatial control: per layer, (mask, A/M_s, weight, E_s(0)) for each region.
+            self.regions: dict[str, list[tuple]] = {}
+            for l in self.style_layers if style_masks is not None else []:
+                h, w = feats[l].shape[-2:]  # the extractor returns every layer it was built for
+                self.regions[l] = []
+                for b, mask, a in zip(blend, style_masks, per_style[l]):
+                    m = torch.nn.functional.interpolate(mask.to(a), size=(h, w), mode="area")  # (1, 1, h, w)
+                    share = m.mean().item() * b * len(styles)  # the region's area; equal blend -> 1 each
+                    e0 = style_scale(a).item() * (m.pow(2).sum().item() / (h * w)) ** 2
+                    if e0 > 0:  # a region too small to survive this layer's pooling has no term here
+                        self.regions[l].append((m, a, share, e0))
             # Li & Wand's style patches, from every style image and its rotated/scaled copies.
             patches: dict[str, list[torch.Tensor]] = {l: [] for l in self.mrf_layers}
             for style in styles if self.mrf_layers else []:
@@ -162,10 +178,16 @@ class Objective(nn.Module):
 
         for l in self.style_layers:
             f = feats[l]
-            a = self.grams[l] * (f.shape[2] * f.shape[3])  # A over this image's M positions
-            e_s = style_loss(f, a).sum()
+            if l in self.regions:
+                e_r = [guided_style_loss(f, m, a).sum() for m, a, _, _ in self.regions[l]]
+                e_s = sum(e_r, torch.zeros((), device=f.device))
+                scaled_s = sum((e * share / e0 for e, (_, _, share, e0) in zip(e_r, self.regions[l])),
+                               torch.zeros((), device=f.device)) if target_mode else e_s
+            else:
+                a = self.grams[l] * (f.shape[2] * f.shape[3])  # A over this image's M positions
+                e_s = style_loss(f, a).sum()
+                scaled_s = e_s / self.style_norm[l] if target_mode else e_s
             raw[f"style:{l}"] = e_s
-            scaled_s = e_s / self.style_norm[l] if target_mode else e_s
             terms[f"style:{l}"] = self.beta * self.layer_weights[l] * scaled_s
 
         for l in self.mrf_layers:

@@ -110,6 +110,19 @@ def _as_image(source: ImageSource | torch.Tensor, size: int, min_side: int = 1, 
                          err.reason) from None
 
 
+def _as_mask(source: ImageSource | torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A mask image -> (1, 1, H, W) in [0, 1] at the content's ``size`` (grey levels are partial weights)."""
+    if isinstance(source, torch.Tensor):
+        m = source.detach().float().cpu()
+        m = m.reshape(1, 1, *m.shape[-2:]) if m.dim() == 2 or m.shape[-3] == 1 else m.reshape(1, -1, *m.shape[-2:])
+    else:
+        m = _as_image(source, max(size), what="mask")
+    m = resize_tensor(m.mean(1, keepdim=True), tuple(size)).clamp(0, 1)  # (1, 1, H, W)
+    if m.max() <= 0:
+        raise ValueError("a style mask is black everywhere: white marks where its painting goes")
+    return m
+
+
 def _make_optimizer(o: Options, x: torch.Tensor) -> torch.optim.Optimizer:
     if o.optimizer == "adam":
         return torch.optim.Adam([x], lr=o.lr or 0.02)
@@ -155,6 +168,11 @@ def stylize_iter(
     need = o.min_side()
     full_content = _as_image(content, o.size, need, "content")
     full_styles = [_as_image(s, max(1, round(o.size * o.style_scale)), need, "style") for s in styles_in]
+    full_masks = None
+    if o.style_masks is not None:
+        if len(o.style_masks) != len(full_styles):
+            raise ValueError(f"{len(full_styles)} style images need as many style masks; got {len(o.style_masks)}")
+        full_masks = [_as_mask(m, full_content.shape[-2:]) for m in o.style_masks]
     info = {
         "device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
         "weights": extractor.weights, "weights_note": extractor.weights_note,
@@ -179,6 +197,7 @@ def stylize_iter(
             extractor, c.to(device), [s.to(device) for s in styles],
             content_layers=o.active_content_layers, style_layers=o.gram_layers,
             style_layer_weights=o.style_layer_weights if o.gram_layers else None, style_blend=o.style_blend,
+            style_masks=[resize_tensor(m, tuple(c.shape[-2:])).to(device) for m in full_masks] if full_masks else None,
             content_weight=o.content_weight, style_weight=o.style_weight, tv_weight=o.tv_weight,
             normalize=o.normalize, autocast_dtype=dtype,
             mrf_layers=o.patch_layers, mrf_weight=o.mrf_weight, mrf_patch_size=o.mrf_patch_size,

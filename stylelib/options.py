@@ -64,6 +64,8 @@ class Options:
     normalize: str = option("target", "scale each term by its target's size, or keep the seed's raw sum", NORMALIZE)
     style_scale: float = option(1.0, "size of the painting relative to the result (bigger = larger brush strokes)")
     style_blend: tuple | None = option(None, "weights of several style images (default: equal)", elem=float)
+    style_masks: tuple | None = option(None, "one mask image per style: white where that painting goes, black "
+                                       "where none does (spatial control; Gram loss only)", elem=str)
     preserve_color: str = option("none", "keep the photo's colours", PRESERVE_COLOR)
     scales: int = option(1, "coarse-to-fine: optimise at this many sizes, each twice the last")
     seed: int = option(0, "random seed (noise init, random weights)")
@@ -94,6 +96,10 @@ class Options:
                 )
         if self.style_blend is not None:
             self.style_blend = tuple(float(w) for w in self.style_blend)
+        if self.style_masks is not None:
+            self.style_masks = tuple(self.style_masks)
+            if self.style_loss != "gram":
+                raise ValueError(f"style_masks work with style_loss='gram' only; got {self.style_loss!r}")
         for name in ("size", "steps", "scales", "mrf_patch_size", "mrf_stride", "mrf_style_stride"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
@@ -145,7 +151,10 @@ class Options:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        if self.style_masks is not None:  # masks given as tensors or PIL images have no name to record
+            out["style_masks"] = [m if isinstance(m, str) else "<in-memory image>" for m in self.style_masks]
+        return out
 
 
 DEFAULTS = Options()

@@ -120,6 +120,22 @@ def test_bad_upload_is_a_clear_error_and_the_app_keeps_serving(app_module, clien
     assert "Done" in good[2]
 
 
+def test_region_mask_runs_and_is_recorded_and_a_bad_one_is_a_clear_error(app_module, client, tmp_path):
+    mask = Image.new("L", (60, 40), 0)
+    mask.paste(255, (30, 0, 60, 40))  # the painting on the right half only
+    mask.save(tmp_path / "right.png")
+    out = client.predict(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=2,
+                               style_masks=handle_file(str(tmp_path / "right.png"))), api_name="/stylize")
+    assert "Done" in out[2]
+    recipe = read_json(out[3])
+    assert recipe["options"]["style_masks"] == ["right.png"] and "--style-masks right.png" in out[4]
+    (tmp_path / "bad.png").write_bytes(b"not a mask")
+    with pytest.raises(Exception) as info:
+        client.predict(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1,
+                             style_masks=handle_file(str(tmp_path / "bad.png"))), api_name="/stylize")
+    assert "region mask" in str(info.value) and "not an image" in str(info.value)
+
+
 def _odd_images(tmp_path):
     out = {}
     sixteen = Image.fromarray((np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16))
