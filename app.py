@@ -133,6 +133,10 @@ def stylize_event(content, style, *values, progress=gr.Progress()):
     named = dataclasses.replace(o, style_masks=tuple(map(cli_name, o.style_masks)) if o.style_masks else None)
     recipe = make_recipe(named, last, content=cli_name(content), styles=[cli_name(style)], output="stylized.png")
     recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
+    if o.style_loss == "gram" and o.optimizer == "lbfgs" and o.steps >= 10:  # what the time note predicts
+        h, w = c.shape[-2:]
+        megapixel_steps = o.steps * sum(h * w / 4**k for k in range(o.scales)) / 1e6
+        MEASURED[:] = (MEASURED + [last.seconds / megapixel_steps])[-5:]
     status = f"**Done** in {last.seconds:.1f} s · final loss {last.loss:.4g} on {last.info['device']} ({last.info['precision']})"
     yield (last.image[0].permute(1, 2, 0).numpy(), plots.loss_curves(history), status,
            [str(png), str(recipe_path)], recipe["command"], str(png))
@@ -159,12 +163,19 @@ def seconds_per_megapixel() -> float:
     return min(times[4:]) / (256 * 256 / 1e6) * 1.15  # ~1.15 evaluations per L-BFGS step
 
 
+MEASURED: list[float] = []  # seconds per megapixel-step of the latest finished runs on this device
+
+
 def time_note(size: float, steps: float, scales: float) -> str:
-    per_mp = seconds_per_megapixel()
+    # A start-up calibration is thrown off by whatever else the machine does at that moment;
+    # real runs are better evidence, so once there are some, they decide.
+    per_mp = sorted(MEASURED)[len(MEASURED) // 2] if MEASURED else seconds_per_megapixel()
+    runs = "the last run" if len(MEASURED) == 1 else f"the last {len(MEASURED)} runs"
+    source = f"measured from {runs}" if MEASURED else "rough, timed at start-up"
     fmt = lambda s: f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
     levels = sum((size / 2**k) ** 2 for k in range(int(scales))) / 1e6
     rows = ", ".join(f"{px} px ≈ {fmt(per_mp * (px**2 / 1e6) * steps)}" for px in (256, 512, 1024) if px <= MAX_SIZE)
-    return (f"Expected time on this {DEVICE.type.upper()} (rough, timed at start-up): about "
+    return (f"Expected time on this {DEVICE.type.upper()} ({source}): about "
             f"**{fmt(per_mp * levels * steps)}** for {int(steps)} steps at {int(size)} px (square; wider or "
             f"taller images take less). For comparison: {rows}.")
 
@@ -413,6 +424,7 @@ with gr.Blocks(title="stylelib: neural style transfer") as demo:
         api_name="stylize", concurrency_limit=CONCURRENCY, concurrency_id="gpu",
     )
     stop.click(None, None, None, cancels=[run_event])
+    run_event.then(time_note, [size, steps, scales], time_md, show_progress="hidden", queue=False)
     for c in (size, steps, scales):
         c.change(time_note, [size, steps, scales], time_md, show_progress="hidden", queue=False)
     demo.load(time_note, [size, steps, scales], time_md, show_progress="hidden")

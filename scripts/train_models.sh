@@ -4,7 +4,7 @@
 # The photos: ../shared/data/photos minus the six bundled example photos (kept for validation),
 # copied into the git-ignored train_photos/.
 set -euo pipefail
-steps=${1:-1000}; shift || true
+steps=${1:-2000}; shift || true
 if [ ! -d train_photos ]; then
     mkdir -p train_photos
     for f in ../shared/data/photos/*.jpg; do

@@ -81,6 +81,11 @@ def test_run_streams_images_and_progress_then_png_and_recipe(app_module, client)
     assert recipe["options"]["steps"] == 40 and recipe["seed"] == 0
     assert command.startswith("stylelib stylize grace-hopper starry-night -o stylized.png")
     assert "--size 64" in command and "--steps 40" in command
+    # the time note now predicts from this run: for the same size and steps, about its own duration
+    note = app_module.time_note(64, 40, 1)
+    assert "measured from the last" in note and app_module.MEASURED
+    predicted = float(note.split("about **")[1].split(" s**")[0])
+    assert 0.5 * recipe["seconds"] <= predicted <= 2 * recipe["seconds"], (note, recipe["seconds"])
 
 
 def _png(image):
