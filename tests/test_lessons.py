@@ -73,6 +73,8 @@ RIGHT_WRONG = {
            "tv_l1": ("lambda x: (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).sum(1)"
                      " + (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).sum(1)", "my_tv")},
     "06": {"answer_1": (11, 13), "answer_2": ("'avg'", "'max'")},
+    "08": {"answer_1": (2048, 4096),
+           "guided_gram": ("lambda F, m: gram_matrix(F * m)", "lambda F, m: gram_matrix(F) * m.mean()")},
     "09": {"answer_1": (64, 32),
            "instance_norm": ("lambda x: (x - x.mean((2, 3), keepdim=True))"
                              " / (x.var((2, 3), unbiased=False, keepdim=True) + 1e-5).sqrt()",
