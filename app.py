@@ -108,13 +108,13 @@ def stylize_event(content, style, *values, progress=gr.Progress()):
     o = build_options(dict(zip(CONTROL_NAMES, values)))
     c = load_input(content, "content", o.size, o.min_side())
     s = load_input(style, "style", max(1, round(o.size * o.style_scale)), o.min_side())
-    if o.style_masks:
-        load_input(o.style_masks[0], "region mask", o.size, 1)  # a broken mask: the same clear error
+    # a broken mask gets the same clear error; decoded once, here, and passed on as a tensor
+    masks = {"style_masks": [load_input(o.style_masks[0], "region mask", o.size, 1)]} if o.style_masks else {}
     history: dict[str, list] = {}
     total = o.steps * o.scales
     last = None
     try:
-        for it in stylize_iter(c, s, **dataclasses.asdict(o)):
+        for it in stylize_iter(c, s, **{**dataclasses.asdict(o), **masks}):
             done = (it.scale - 1) * o.steps + it.step
             for term, value in it.terms.items():
                 history.setdefault(term, []).append((done, value))
@@ -213,9 +213,10 @@ def pick_patch(state, evt: gr.SelectData):
 
 @lru_cache(maxsize=8)
 def fast_model(name: str):
-    from stylelib.fast import load_model
+    """The model, loaded and cast for inference once (webcam frames arrive four times a second)."""
+    from stylelib.fast import Stylizer
 
-    return load_model(name, device=str(DEVICE))
+    return Stylizer(name, device=str(DEVICE))
 
 
 def model_note(name: str) -> str:
@@ -236,9 +237,9 @@ def instant_image(path, name, size):
     if not name:
         raise gr.Error("No fast-style model is installed.")
     x = load_input(path, "photo", int(size), 16)
-    net = fast_model(name)
+    run = fast_model(name)
     start = time.perf_counter()
-    y = stylize_fast(net, x)
+    y = stylize_fast(run, x)
     ms = 1000 * (time.perf_counter() - start)
     h, w = x.shape[-2:]
     return y[0].permute(1, 2, 0).numpy(), f"{w}×{h} px in **{ms:.0f} ms** on {DEVICE.type.upper()}. " + model_note(name)

@@ -7,10 +7,11 @@ Panels: the photo, the left painting's mask (the right one is its inverse), the 
 import sys
 
 import torch
-from PIL import Image
 
 import stylelib
 from stylelib.data import example_path
+
+from figures import side_by_side  # scripts/figures.py
 
 size = int(sys.argv[1]) if len(sys.argv) > 1 else 384
 photo = stylelib.load_image(example_path("neuschwanstein"), size=size)  # (1, 3, H, W)
@@ -21,11 +22,6 @@ left = ramp.expand(1, 1, h, w)
 styles = [example_path("starry-night"), example_path("great-wave")]
 result = stylelib.stylize(photo, styles, style_masks=[left, 1 - left], size=size)
 panels = [stylelib.to_pil(photo), stylelib.to_pil(left.expand(1, 3, h, w)), stylelib.to_pil(result)]
-gap = 8
-canvas = Image.new("RGB", (sum(p.width for p in panels) + gap * 2, h), "white")
-x = 0
-for p in panels:
-    canvas.paste(p, (x, 0))
-    x += p.width + gap
+canvas = side_by_side(panels, h)
 canvas.save("docs/masks.jpg", quality=90, optimize=True)
 print("wrote docs/masks.jpg", canvas.size)

@@ -8,16 +8,17 @@ import sys
 from PIL import Image
 
 import stylelib
-from stylelib.fast import list_models, load_model, stylize_fast
+from stylelib.fast import Stylizer, list_models
 from stylelib.images import to_pil
 
 size = int(sys.argv[1]) if len(sys.argv) > 1 else 320
 photos = ["chelsea-the-cat", "grace-hopper", "neuschwanstein", "kingfisher"]
 models = list_models()
+runs = [Stylizer(m.name) for m in models]  # each loaded once, not once per photo
 rows = []
 for name in photos:
     x = stylelib.load_example(name, size=size)
-    rows.append([to_pil(x)] + [to_pil(stylize_fast(load_model(m.name), x)) for m in models])
+    rows.append([to_pil(x)] + [to_pil(run(x)) for run in runs])
 cell_h = 200
 rows = [[im.resize((round(im.width * cell_h / im.height), cell_h), Image.Resampling.LANCZOS) for im in r] for r in rows]
 widths = [max(r[i].width for r in rows) for i in range(len(rows[0]))]

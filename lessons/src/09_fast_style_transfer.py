@@ -29,7 +29,7 @@ import torch
 import stylelib
 from stylelib import plots
 from stylelib.diagnostics import period2_energy
-from stylelib.fast import list_models, load_model, stylize_fast
+from stylelib.fast import Stylizer, list_models
 from stylelib.losses import content_loss, gram_matrix, style_loss
 from stylelib.transformer_net import TransformerNet
 from lesson_utils import pick, check_value, check_function
@@ -170,8 +170,9 @@ plots.show_images(list(previews.values())[-3:], list(previews)[-3:])
 held_out = [stylelib.load_example(n, size=pick(320, 64))
             for n in ("chelsea-the-cat", "grace-hopper")]
 models = list_models()
+runs = [Stylizer(m.name) for m in models]  # each loaded once, ready to run
 for photo in held_out:
-    outs = [stylize_fast(load_model(m.name), photo) for m in models]
+    outs = [run(photo) for run in runs]
     plots.show_images([photo] + outs, ["photo"] + [m.name for m in models],
                       height=2.4)
 
@@ -257,10 +258,10 @@ start = time.perf_counter()
 slow = stylelib.stylize(photo, stylelib.load_example("starry-night"),
                         size=photo.shape[-1], steps=pick(100, 3))
 gatys_s = time.perf_counter() - start
-net = load_model("starry-night")
-stylize_fast(net, photo)  # warm-up
+run = Stylizer("starry-night")
+run(photo)  # warm-up
 start = time.perf_counter()
-fast = stylize_fast(net, photo)
+fast = run(photo)
 fast_s = time.perf_counter() - start
 print(f"Gatys: {gatys_s:.1f} s   fast network: {1000 * fast_s:.0f} ms")
 
