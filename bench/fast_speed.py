@@ -24,10 +24,8 @@ import time
 import torch
 
 import stylelib
-from stylelib.fast import Stylizer, load_model, stylize_fast
-from stylelib.objective import Objective
-from stylelib.optimize import get_extractor
-from stylelib.options import DEFAULTS
+from stylelib.fast import Stylizer, stylize_fast
+from stylelib.models import list_models, load_model
 from stylelib.transformer_net import TransformerNet
 
 
@@ -88,7 +86,6 @@ def inference(device: torch.device, widths: list[int]) -> list[dict]:
 
 
 def training_step(model_name: str) -> dict:
-    from stylelib.fast import list_models
     from stylelib.train import TrainConfig, train_iter
 
     recipe = next(m.recipe for m in list_models() if m.name == model_name)
@@ -101,31 +98,25 @@ def training_step(model_name: str) -> dict:
 
 
 def quality(model_name: str, photo_name: str = "kingfisher", size: int = 384) -> dict:
+    """The kit's relative errors (stylelib.evaluate) of the fast network and of Gatys on one held-out photo."""
+    from stylelib.data import resolve_image
+    from stylelib.evaluate import relative_errors
+
     photo = stylelib.load_example(photo_name, size=size)
-    style_name = next(m.recipe["style"] for m in stylelib.fast.list_models() if m.name == model_name)
-    style = stylelib.load_example(style_name, size=size)
+    style_name = next(m.recipe["style"] for m in list_models() if m.name == model_name)
+    painting = resolve_image(style_name)
     start = time.perf_counter()
-    gatys = stylelib.stylize(photo, style, size=size)
+    gatys = stylelib.stylize(photo, painting, size=size)
     gatys_s = time.perf_counter() - start
     net = load_model(model_name)
     start = time.perf_counter()
     fast = stylize_fast(net, photo)
     fast_s = time.perf_counter() - start
-    o = DEFAULTS
-    objective = Objective(get_extractor(o.layers, "vgg19", "caffe", "max", "cpu"), photo, [style],
-                          content_layers=o.content_layers, style_layers=o.style_layers)
-
-    def errors(image):
-        with torch.no_grad():
-            _, terms, _ = objective(image)
-        style_err = sum(v for k, v in terms.items() if k.startswith("style:")).item() / o.style_weight
-        return {"content_error": round(terms["content"].item(), 4), "style_error": round(style_err, 4)}
-
     return {"photo": photo_name, "style": style_name, "size": size,
-            "photo_itself": errors(photo), "gatys": {**errors(gatys), "seconds": round(gatys_s, 1)},
-            "fast": {**errors(fast), "seconds": round(fast_s, 3)},
-            "note": "errors are relative (1 = as far as all-zero features); lower is closer; style_error is the "
-                    "mean over relu1_1..relu5_1 of E_s/E_s(0); content at relu4_2"}
+            "photo_itself": relative_errors(photo, photo, painting),
+            "gatys": {**relative_errors(gatys, photo, painting), "seconds": round(gatys_s, 1)},
+            "fast": {**relative_errors(fast, photo, painting), "seconds": round(fast_s, 3)},
+            "note": "stylelib.evaluate.relative_errors: content E_c/E_c(0) at relu4_2; style S(result)/S(photo)"}
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ import sys
 from PIL import Image
 
 import stylelib
-from stylelib.fast import Stylizer, list_models
+from stylelib.fast import Stylizer
+from stylelib.models import list_models
 from stylelib.images import to_pil
 
 size = int(sys.argv[1]) if len(sys.argv) > 1 else 320

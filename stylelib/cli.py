@@ -16,7 +16,6 @@ from typing import Callable, Sequence
 
 from . import __version__
 from .data import list_examples, resolve_image
-from .fast import apply_to_files
 from .images import ImageError, save_image
 from .options import Options
 from .weights import WeightsError
@@ -24,6 +23,7 @@ from .weights import WeightsError
 # Errors that are the user's input, not our bug: one line, exit code 2.
 USER_ERRORS = (ImageError, ValueError, KeyError, WeightsError, FileNotFoundError, FloatingPointError)
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+MAX_APPLY_SIZE = 8192
 
 
 def add_options(parser: argparse.ArgumentParser, options_class: type = Options, skip: tuple = ()) -> None:
@@ -35,7 +35,9 @@ def add_options(parser: argparse.ArgumentParser, options_class: type = Options, 
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
         kwargs = dict(default=argparse.SUPPRESS, type=meta["type"], help=f"{meta['help']} (default: {shown})")
-        if "tuple" in str(f.type):
+        if meta["type"] is bool:
+            kwargs = dict(default=argparse.SUPPRESS, action="store_true", help=meta["help"])
+        elif "tuple" in str(f.type):
             kwargs["nargs"] = "+"
         if meta["choices"] and not meta["or_path"]:
             kwargs["choices"] = meta["choices"]
@@ -58,17 +60,27 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     options = Options(**{k: v for k, v in vars(args).items() if k in names})
     content, styles = str(resolve_image(args.content)), [str(resolve_image(s)) for s in args.style]
     out = Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    bar, final = None, None
+    if args.estimate:
+        from .cost import estimate_stylize
+        from .images import load_image
+
+        h, w = load_image(content, size=options.size).shape[-2:]
+        cost = estimate_stylize(options, h, w)
+        verdict = "fits" if cost.fits else "does NOT fit"
+        print(f"stylize {w}x{h}, {options.total_steps} steps over {options.scales} size(s): {cost.describe()}; "
+              f"{verdict}")
+        return 0
+    # the bar appears at once: at 1024 px the first step takes a while (the photo, the targets, a line search)
+    bar, final = _progress(options.total_steps, f"stylize {out.name}"), None
+    bar.set_postfix_str("loading the network and the targets")
     try:
-        for it in stylize_iter(content, styles if len(styles) > 1 else styles[0], **dataclasses.asdict(options)):
-            bar = bar or _progress(options.steps * options.scales, f"stylize {out.name}")  # after inputs load
+        for it in stylize_iter(content, styles if len(styles) > 1 else styles[0], options):
             bar.update(1)
             bar.set_postfix(loss=f"{it.loss:.4g}", scale=f"{it.scale}/{it.scales}")
             final = it
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
     save_image(final.image, out)
     recipe = make_recipe(options, final, content=args.content, styles=args.style, output=str(out))
     out.with_suffix(".json").write_text(json.dumps(recipe, indent=2) + "\n")
@@ -98,7 +110,73 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split_apply_args(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """MODEL and INPUTs from the positionals, undoing greedy ``--style-image``/``--blend``.
+
+    ``--style-image A photo.jpg`` reads as one painting and one photo;
+    ``--blend 2 1 photo.jpg`` gives back the words that are not numbers.
+    """
+    items = list(args.items)
+    if args.blend is not None:
+        numbers = []
+        for word in args.blend:
+            try:
+                numbers.append(float(word))
+            except ValueError:
+                items.append(word)
+        args.blend = numbers
+    if args.style_image:
+        count = len(args.blend) if args.blend else (len(args.style_image) if items else 1)
+        items = args.style_image[count:] + items
+        args.style_image = args.style_image[:count]
+    if args.style_image or args.builtin is not None:
+        return None, items
+    if not items:
+        raise ValueError("give a MODEL (see `stylelib models`), --style-image PAINTING or --builtin N, then INPUTs")
+    return items[0], items[1:]
+
+
+def parse_builtin(spec: str) -> dict[int, float]:
+    """"7" or "3:0.5,12:0.5" -> {index: weight}."""
+    out: dict[int, float] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        index, _, weight = part.partition(":")
+        try:
+            out[int(index)] = out.get(int(index), 0.0) + (float(weight) if weight else 1.0)
+        except ValueError:
+            raise ValueError(f"--builtin {spec!r}: use an index like 7 or a mix like 3:0.5,12:0.5") from None
+    if not out:
+        raise ValueError("--builtin needs a style index (0-25) or a mix like 3:0.5,12:0.5")
+    return out
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
+    from .media import apply_to_files
+
+    model, inputs = _split_apply_args(args)
+    if not inputs:
+        raise ValueError("no INPUT files given")
+    if args.size is not None and not 16 <= args.size <= MAX_APPLY_SIZE:
+        raise ValueError(f"--size must be from 16 to {MAX_APPLY_SIZE} px; got {args.size}")
+    if args.style_image or args.builtin is not None:
+        from .anystyle import AnyStyle
+
+        anystyle = AnyStyle(device=args.device, precision=args.precision)
+        if args.style_image:
+            run = anystyle.frames([str(resolve_image(p)) for p in args.style_image], weights=args.blend,
+                                  strength=args.strength, style_size=args.style_size,
+                                  preserve_color=args.preserve_color)
+        else:
+            run = anystyle.builtin_frames(parse_builtin(args.builtin), strength=args.strength,
+                                          preserve_color=args.preserve_color)
+    else:
+        from .fast import Stylizer
+
+        stylizer = Stylizer(model, device=args.device, precision=args.precision, compile=args.compile)
+        run = lambda x: stylizer(x, batch=args.batch)  # noqa: E731
+    check_apply_memory(inputs, args, model)
+    if args.estimate:
+        return estimate_apply_files(run, inputs, args, model)
     bars: dict = {}
 
     def report(name: str, done: int, total: int) -> None:
@@ -106,9 +184,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     try:
-        written = apply_to_files(args.model, args.inputs, args.output, size=args.size, batch=args.batch,
-                                 precision=args.precision, device=args.device, compile=args.compile,
-                                 smooth=args.smooth, callback=report)
+        written = apply_to_files(run, inputs, args.output, size=args.size, batch=args.batch, smooth=args.smooth,
+                                 callback=report)
     finally:
         for bar in bars.values():
             bar.close()
@@ -117,14 +194,84 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apply_kind(model: str | None) -> tuple[str, int]:
+    if model is None:
+        return "anystyle", 32
+    from .models import load_model
+
+    return "johnson", load_model(model).width
+
+
+def _input_sizes(inputs: list[str], size: int | None) -> list[tuple[str, int, int, int]]:
+    """(path, height, width, frames) of each input at the size it will be stylised at; errors for bad files."""
+    from .images import load_pil
+    from .media import _scaled, is_video
+
+    out = []
+    for path in inputs:
+        if is_video(path):
+            import av
+
+            try:
+                with av.open(str(path)) as f:
+                    v = f.streams.video[0]
+                    h, w = _scaled(v.codec_context.height, v.codec_context.width, size)
+                    out.append((path, h, w, v.frames or 1))
+            except Exception as err:
+                raise ValueError(f"{path}: not a video that can be read ({type(err).__name__})") from None
+        else:
+            image = load_pil(path, size=size)  # decoded small where the format allows
+            out.append((path, image.height, image.width, 1))
+    return out
+
+
+def check_apply_memory(inputs: list[str], args: argparse.Namespace, model: str | None) -> None:
+    """Refuse, before any output, an input whose pass would not fit in memory."""
+    from .cost import check_fits, estimate_apply
+
+    kind, width = _apply_kind(model)
+    for path, h, w, frames in _input_sizes(inputs, args.size):
+        batch = min(args.batch, frames)
+
+        def at(size: int, h=h, w=w, batch=batch):
+            s = size / max(h, w)
+            return estimate_apply(kind, max(1, round(h * s)), max(1, round(w * s)), batch=batch, width=width)
+
+        check_fits(at(max(h, w)), Path(path).name, lambda size: at(size).fits, max(h, w))
+
+
+def estimate_apply_files(run, inputs: list[str], args: argparse.Namespace, model: str | None) -> int:
+    """Time one pass at 256 px here, scale it by pixels; print the expected time and memory per input."""
+    import time
+
+    import torch
+
+    from .cost import estimate_apply
+
+    kind, width = _apply_kind(model)
+    probe = torch.rand(1, 3, 256, 256)
+    run(probe)  # the first pass builds kernels
+    start = time.perf_counter()
+    run(probe)
+    per_pixel = (time.perf_counter() - start) / (256 * 256)
+    for path, h, w, frames in _input_sizes(inputs, args.size):
+        cost = estimate_apply(kind, h, w, batch=min(args.batch, frames), width=width)
+        seconds = per_pixel * h * w * frames
+        verdict = "fits" if cost.fits else "does NOT fit"
+        print(f"{Path(path).name}: {w}x{h} x {frames} frame(s): about {seconds:.1f} s, "
+              f"{cost.peak_bytes / 2**30:.1f} GiB at peak ({cost.available_bytes / 2**30:.1f} GiB free); {verdict}")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
-    from .fast import list_models
+    from .anystyle import N_STYLES
+    from .models import describe, list_models
 
     for m in list_models():
-        r = m.recipe
-        print(f"{m.name:20} {r.get('network', '?')}/{r.get('width', '?')}  style {r.get('style', '?')}, "
-              f"{r.get('steps', '?')} steps x {r.get('batch_size', '?')} at {r.get('image_size', '?')} px "
-              f"on {r.get('device', '?')}")
+        print(f"{m.name:20} {m.recipe.get('style', '?')}: {describe(m)}")
+    print(f"{'--builtin 0..' + str(N_STYLES - 1):20} Dumoulin et al.'s {N_STYLES} styles in one network "
+          "(mix them: --builtin 3:0.5,12:0.5)")
+    print(f"{'--style-image FILE':20} any painting, Ghiasi et al.'s arbitrary-style network")
     return 0
 
 
@@ -134,10 +281,17 @@ def cmd_examples(args: argparse.Namespace) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line on stderr (and exit code 2), like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stylelib", description="Neural style transfer: a teaching kit.")
+    parser = Parser(prog="stylelib", description="Neural style transfer: a teaching kit.")
     parser.add_argument("--version", action="version", version=f"stylelib {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
 
     p = sub.add_parser(
         "stylize", help="Gatys et al.: optimise an image to have the photo's content and the painting's style",
@@ -147,10 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("content", metavar="CONTENT")
     p.add_argument("style", metavar="STYLE", nargs="+")
     p.add_argument("-o", "--output", help="output PNG (default: CONTENT_STYLE.png)")
+    p.add_argument("--estimate", action="store_true",
+                   help="print the expected time and peak memory (measured on this machine), and stop")
     add_options(p)
     COMMANDS["stylize"] = cmd_stylize
 
-    from .options import DEVICES, PRECISIONS
+    from .anystyle import AnyStyle
+    from .color import PRESERVE_COLOR
+    from .runtime import DEVICES, PRECISIONS
     from .train import TrainConfig
 
     p = sub.add_parser(
@@ -166,20 +324,37 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(p, TrainConfig, skip=("style", "data"))
     COMMANDS["train"] = cmd_train
 
-    p = sub.add_parser("apply", help="stylise images and videos with a trained fast network, in milliseconds")
-    p.add_argument("model", metavar="MODEL", help="a model file or a bundled model's name (see `stylelib models`)")
-    p.add_argument("inputs", metavar="INPUT", nargs="+", help="image or video files (audio is kept)")
+    p = sub.add_parser(
+        "apply", help="stylise images and videos in one pass: a trained model, any painting, or a built-in style",
+        description="stylelib apply MODEL INPUT... -o OUTDIR (a network trained per painting); "
+        "stylelib apply --style-image PAINTING [PAINTING...] INPUT... -o OUTDIR (any painting); "
+        "stylelib apply --builtin N INPUT... -o OUTDIR (one of 26 styles). Images become OUTDIR/<name>.png, "
+        "videos OUTDIR/<name>.mp4 with their audio. With several paintings, give --blend or put the INPUTs first.",
+    )
+    p.add_argument("items", metavar="[MODEL] INPUT", nargs="*",
+                   help="a model file or bundled name (see `stylelib models`), then image or video files")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
-    apply_defaults = {k: v.default for k, v in inspect.signature(apply_to_files).parameters.items()}
+    any_defaults = {k: v.default for k, v in inspect.signature(AnyStyle.frames).parameters.items()}
+    p.add_argument("--style-image", nargs="+", metavar="PAINTING",
+                   help="any painting(s): files or bundled names (Ghiasi et al.'s arbitrary-style network)")
+    p.add_argument("--blend", nargs="+", metavar="W", help="weights of several paintings (default: equal)")
+    p.add_argument("--builtin", metavar="N", help="one of the 26 built-in styles (0-25) or a mix: 3:0.5,12:0.5")
+    p.add_argument("--strength", type=float, default=any_defaults["strength"],
+                   help=f"0 = the photo, 1 = the painting (default: {any_defaults['strength']})")
+    p.add_argument("--style-size", type=int, default=any_defaults["style_size"],
+                   help=f"the painting's longest side as the network sees it: the brush size "
+                        f"(default: {any_defaults['style_size']})")
+    p.add_argument("--preserve-color", default="none", choices=PRESERVE_COLOR,
+                   help="keep the photo's colours (with --style-image or --builtin; default: none)")
     p.add_argument("--size", type=int, help="longest side of the results (default: the input's)")
-    p.add_argument("--batch", type=int, default=apply_defaults["batch"],
-                   help=f"frames per pass (default: {apply_defaults['batch']})")
-    p.add_argument("--smooth", type=float, default=apply_defaults["smooth"],
-                   help=f"video: blend each frame with the last, 0-0.9, against flicker (default: {apply_defaults['smooth']})")
-    p.add_argument("--device", default=apply_defaults["device"], choices=DEVICES)
-    p.add_argument("--precision", default=apply_defaults["precision"], choices=PRECISIONS)
+    p.add_argument("--batch", type=int, default=8, help="frames per pass (default: 8)")
+    p.add_argument("--smooth", type=float, default=0.0,
+                   help="video: blend each frame with the last, 0-0.9, against flicker (default: 0.0)")
+    p.add_argument("--device", default="auto", choices=DEVICES)
+    p.add_argument("--precision", default="auto", choices=PRECISIONS)
     p.add_argument("--compile", action="store_true",
-                   help="torch.compile the network: ~30 s more for the first frame of each size, then ~2x faster")
+                   help="torch.compile a trained model: ~30 s more for the first frame of each size, then ~2x faster")
+    p.add_argument("--estimate", action="store_true", help="print the expected time and peak memory, and stop")
     COMMANDS["apply"] = cmd_apply
 
     p = sub.add_parser("models", help="list the bundled fast-style models")

@@ -1,22 +1,31 @@
 """Keep the photo's colours (Gatys, Bethge, Hertzmann & Shechtman 2016,
-"Preserving Color in Neural Artistic Style Transfer").
+"Preserving Color in Neural Artistic Style Transfer"; lesson 08).
 
-- ``luminance``: stylise, then keep the result's luminance Y and take the
-  chroma (Cb, Cr) from the content photo. The paper transfers luminance only
-  and matches luminance statistics first; we recombine afterwards, as
-  neural-style's ``-original_colors 1`` does, which is simpler and close.
-- ``match``: before stylising, give the painting the photo's colour mean and
-  covariance (the paper's "colour histogram matching", linear variant, with
-  symmetric matrix square roots).
+Three ways, each named for what it does:
+
+- ``luminance-only``: the paper's *luminance-only transfer*. Style is
+  transferred between luminance channels only: the photo's luminance Y
+  and the painting's, first matched to the photo's mean and standard
+  deviation (the paper's luminance matching, L_s' = σ_c/σ_s (L_s − μ_s) +
+  μ_c), are each replicated to three channels for the network; the
+  result's luminance is then given the photo's chroma (Cb, Cr).
+- ``recombine``: stylise in colour, then keep the result's luminance and
+  take the chroma from the photo, as neural-style's ``-original_colors 1``
+  does: simpler, but the network saw (and matched) the painting's colours.
+- ``match``: before stylising, give the painting the photo's colour mean
+  and covariance (the paper's colour histogram matching, linear variant,
+  with symmetric matrix square roots); the result is then stylised in
+  colour as usual.
+
+YCbCr is ITU-R BT.601 full range, Y in [0, 1] and Cb, Cr centred on 0.
 """
 
 from __future__ import annotations
 
 import torch
 
-PRESERVE_COLOR = ("none", "luminance", "match")
+PRESERVE_COLOR = ("none", "luminance-only", "recombine", "match")
 
-# ITU-R BT.601 full-range RGB <-> YCbCr, for values in [0, 1].
 _RGB2YCC = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
 
 
@@ -29,11 +38,31 @@ def ycbcr_to_rgb(images: torch.Tensor) -> torch.Tensor:
     return torch.einsum("ij,bjhw->bihw", torch.linalg.inv(_RGB2YCC).to(images), images)
 
 
-def keep_luminance(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """Y from ``result``, Cb and Cr from ``content`` (same size), clamped to [0, 1]."""
-    y = rgb_to_ycbcr(result)[:, :1]  # (B, 1, H, W)
-    cbcr = rgb_to_ycbcr(content)[:, 1:]  # (B, 2, H, W)
+def luminance(images: torch.Tensor) -> torch.Tensor:
+    """Y of (B, 3, H, W) RGB images: (B, 1, H, W)."""
+    return rgb_to_ycbcr(images)[:, :1]
+
+
+def gray3(y: torch.Tensor) -> torch.Tensor:
+    """A luminance (B, 1, H, W) as an RGB image the network can see: Y in all three channels."""
+    return y.expand(-1, 3, -1, -1).contiguous()  # (B, 3, H, W)
+
+
+def match_luminance(style_y: torch.Tensor, content_y: torch.Tensor) -> torch.Tensor:
+    """L_s' = σ_c / σ_s (L_s − μ_s) + μ_c: the painting's luminance with the photo's mean and spread."""
+    mu_s, sd_s = style_y.mean(), style_y.std().clamp_min(1e-6)
+    return ((style_y - mu_s) * content_y.std() / sd_s + content_y.mean()).clamp(0, 1)
+
+
+def with_chroma(y: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Luminance ``y`` (B, 1, H, W) with the chroma of ``content`` (B or 1, 3, H, W): RGB in [0, 1]."""
+    cbcr = rgb_to_ycbcr(content)[:, 1:].expand(y.shape[0], -1, -1, -1)  # (B, 2, H, W)
     return ycbcr_to_rgb(torch.cat([y, cbcr], 1)).clamp(0, 1)
+
+
+def recombine(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Y from ``result``, Cb and Cr from ``content`` (same size), clamped to [0, 1]."""
+    return with_chroma(luminance(result), content)
 
 
 def _sqrtm(cov: torch.Tensor, inverse: bool = False) -> torch.Tensor:
@@ -51,3 +80,20 @@ def match_colors(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     cov_c = torch.cov(c) + 1e-5 * torch.eye(3, dtype=s.dtype)
     mapped = _sqrtm(cov_c) @ _sqrtm(cov_s, inverse=True) @ (s - mu_s) + mu_c  # (3, M_s)
     return mapped.reshape(style.shape).to(style.dtype).clamp(0, 1)
+
+
+def prepare(content: torch.Tensor, styles: list[torch.Tensor], method: str) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """What the network should see for ``method``: (photo, paintings), before stylising."""
+    if method == "luminance-only":
+        y = luminance(content)
+        return gray3(y), [gray3(match_luminance(luminance(s), y)) for s in styles]
+    if method == "match":
+        return content, [match_colors(s, content) for s in styles]
+    return content, styles
+
+
+def finish(result: torch.Tensor, content: torch.Tensor, method: str) -> torch.Tensor:
+    """The stylised result, given back the photo's colours for ``method`` (``content``: the original photo)."""
+    if method in ("luminance-only", "recombine"):
+        return recombine(result, content)
+    return result

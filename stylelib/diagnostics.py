@@ -14,7 +14,8 @@ import torch.nn.functional as F
 
 from .losses import gram_matrix
 from .mrf import extract_patches, match_patches, patch_grid
-from .vgg import VGGFeatures, downsampling
+from .architecture import downsampling
+from .vgg import VGGFeatures
 
 
 def feature_grid(features: torch.Tensor, count: int = 16, columns: int = 4) -> torch.Tensor:

@@ -145,3 +145,29 @@ def resize_tensor(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         return images
     out = torch.nn.functional.interpolate(images, size=size, mode="bicubic", align_corners=False, antialias=True)
     return out.clamp(0, 1)
+
+
+def as_image(source: ImageSource | torch.Tensor, size: int | None, min_side: int = 1, what: str = "image") -> torch.Tensor:
+    """Any image source, or a (1, 3, H, W) tensor in [0, 1] (never modified), with the longest side ``size``.
+
+    Originals smaller than ``min_side`` on a side are refused, not blown up;
+    errors name ``what`` ("content image ...") in one line.
+    """
+    if isinstance(source, torch.Tensor):
+        x = source.detach().float().cpu()
+        x = x[None] if x.dim() == 3 else x
+        if x.dim() != 4 or x.shape[:2] != (1, 3):
+            raise ValueError(f"{what} tensors must be (1, 3, H, W) in [0, 1]; got {tuple(source.shape)}")
+        h, w = x.shape[-2:]
+        if min(h, w) < min_side:
+            raise ValueError(f"the {what} is {w}x{h} px, too small; each side needs at least {min_side} px")
+        if size is None or max(h, w) == size:
+            return x.clone()
+        s = size / max(h, w)
+        return resize_tensor(x, (max(1, round(h * s)), max(1, round(w * s))))
+    try:
+        return load_image(source, size=size, min_side=min_side)
+    except ImageError as err:
+        named = not isinstance(source, (bytes, Image.Image)) and not hasattr(source, "read")
+        raise ImageError(f"{what} {source}" if named else what, err.reason) from None
+

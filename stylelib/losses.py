@@ -7,26 +7,42 @@ generated image's feature matrix (N_l x M_l), P the content photo's, G = F Fᵀ
 and A the painting's Gram matrices.
 
 Every function takes a batch and returns one value per image, shape (B,).
-They compute the equations as written, in whatever dtype they get;
-:mod:`stylelib.objective` decides how the terms are weighted and scaled.
+They compute the equations as written: products (the Gram matrix) in the
+features' own dtype (bf16 on fast hardware), differences and sums in at
+least float32 (float64 stays float64), so the error of a nearly matched
+statistic is not lost to rounding. :mod:`stylelib.objective` decides how
+the terms are weighted and scaled.
 
 Gram normalisations differ between tools, and the constant sets what a
-"good" α/β is. With G = F Fᵀ:
+"good" α/β is. With G = F Fᵀ, r = (the tool's style loss) / E_s for the same
+features, so the same picture needs β / r (lesson 03); k is the number of
+poolings before the layer (M = H·W / 4^k for an H x W input):
 
-====================  ==========================  ==========================
-tool                  Gram                        style loss
-====================  ==========================  ==========================
-Gatys et al., seed    F Fᵀ                        Σ (G-A)² / (4 N² M²)
-PyTorch tutorial      F Fᵀ / (B·N·M)              mean (G-A)²  (÷ N²)
-neural-style (Lua)    F Fᵀ / (N·M)                mean (G-A)²  (÷ N²)
-crowsonkb             F Fᵀ / M                    MSE scaled by its gradient
-Keras example         F Fᵀ (3 channels assumed)   Σ (G-A)² / (4·3²·M²)
-====================  ==========================  ==========================
+==================  =================  ===============================  ==============
+tool                Gram               style loss                       r
+==================  =================  ===============================  ==============
+Gatys et al., seed  F Fᵀ               Σ (G-A)² / (4 N² M²)             1
+PyTorch tutorial    F Fᵀ / (B·N·M)     mean (G-A)²  (÷ N²)              4 / N²
+neural-style (Lua)  F Fᵀ / (N·M)       mean (G-A)²  (÷ N²)              4 / N²
+the blog's Keras    F Fᵀ / (N·M)       mean (G-A)²  (÷ N²)              4 / N²
+Keras example       F Fᵀ               Σ (G-A)² / (4·3²·(H·W)²)         N² / (9·16^k)
+crowsonkb           F Fᵀ / M           Σ d² / Σ |d|,  d = (G-A)/M       not a constant
+==================  =================  ===============================  ==============
+
+The Keras example writes 3 for the channels and the *input image's* H·W
+for the size at every layer; crowsonkb divides the squared error by the
+absolute error (its gradient's L1 norm stays about 1), so no fixed β maps
+it to ours.
 """
 
 from __future__ import annotations
 
 import torch
+
+
+def _wide(x: torch.Tensor) -> torch.Tensor:
+    """bf16/fp16 -> float32; float32 and float64 as they are."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
@@ -45,10 +61,11 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
     ``features`` and ``target`` are (B, N, H, W) (``target`` may have B=1 and
     broadcasts). Returns (B,). No normalisation, as in the paper: the value
-    grows with N·M, so a given α means less at a larger image (the PyTorch
-    tutorial uses the mean instead, which is size-independent).
+    grows with N·M, so a given α means more at a larger image, against
+    style errors that do not grow (the PyTorch tutorial uses the mean
+    instead, which is size-independent).
     """
-    return 0.5 * (features - target).pow(2).flatten(1).sum(1)  # (B,)
+    return 0.5 * (_wide(features) - _wide(target)).pow(2).flatten(1).sum(1)  # (B,)
 
 
 def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
@@ -61,8 +78,8 @@ def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tenso
     squared error of the per-position Gram G/M, divided by 4 N².
     """
     n, m = features.shape[1], features.shape[2] * features.shape[3]
-    g = gram_matrix(features)  # (B, N, N)
-    return (g - target_gram).pow(2).sum((1, 2)) / (4 * n**2 * m**2)  # (B,)
+    g = _wide(gram_matrix(features))  # (B, N, N), multiplied in the features' dtype
+    return (g - _wide(target_gram)).pow(2).sum((1, 2)) / (4 * n**2 * m**2)  # (B,)
 
 
 def guided_style_loss(features: torch.Tensor, mask: torch.Tensor, gram_per_position: torch.Tensor) -> torch.Tensor:
@@ -84,6 +101,26 @@ def guided_style_loss(features: torch.Tensor, mask: torch.Tensor, gram_per_posit
     return style_loss(features * mask, gram_per_position * area)  # (B,)
 
 
+def gram_per_position(features: torch.Tensor) -> torch.Tensor:
+    """Â = G / M: the Gram matrix averaged over positions, (B, N, N), in at least float32.
+
+    A painting's target is kept this way so that it can be compared with a
+    result of another size: the result's target over its own M positions
+    is Â · M (with equal sizes, exactly the seed's A).
+    """
+    return _wide(gram_matrix(features)) / (features.shape[2] * features.shape[3])
+
+
+def content_scale(target: torch.Tensor) -> torch.Tensor:
+    """E_c of all-zero features, ½ Σ P², per image: (B, N, H, W) -> (B,)."""
+    return 0.5 * _wide(target).pow(2).flatten(1).sum(1)
+
+
+def style_scale(gram_per_position: torch.Tensor) -> torch.Tensor:
+    """E_s of an all-zero Gram matrix, Σ A² / (4 N² M²), from Â = A / M: (B, N, N) -> (B,)."""
+    return gram_per_position.pow(2).sum((1, 2)) / (4 * gram_per_position.shape[1] ** 2)
+
+
 def total_loss(
     content: torch.Tensor,
     styles: list[torch.Tensor],
@@ -91,29 +128,54 @@ def total_loss(
     alpha: float,
     beta: float,
     layer_weights: list[float] | None = None,
+    content_norm: torch.Tensor | float = 1.0,
+    style_norms: list[torch.Tensor | float] | None = None,
 ) -> torch.Tensor:
-    """L_total = α E_c + β Σ_l w_l E_s^l, Gatys et al. eq. (7).
+    """L_total = α E_c / n_c + β Σ_l w_l E_s^l / n_l, Gatys et al. eq. (7) when every n is 1.
 
     ``content`` is E_c, (B,); ``styles`` holds E_s^l for each style layer,
     each (B,); ``layer_weights`` are the w_l (default 1/L each, the paper's
-    choice for its five layers).
+    choice for its five layers). The divisors n are stylelib's deviation
+    (:mod:`stylelib.objective`): each term's value for all-zero features,
+    :func:`content_scale` and :func:`style_scale`, making each a relative
+    error; Gatys et al. have none.
     """
+    return sum(loss_terms(content, styles, alpha=alpha, beta=beta, layer_weights=layer_weights,
+                          content_norm=content_norm, style_norms=style_norms).values())  # (B,)
+
+
+def loss_terms(
+    content: torch.Tensor | None,
+    styles: list[torch.Tensor],
+    *,
+    alpha: float,
+    beta: float,
+    layer_weights: list[float] | None = None,
+    content_norm: torch.Tensor | float = 1.0,
+    style_norms: list[torch.Tensor | float] | None = None,
+) -> dict[str, torch.Tensor]:
+    """The weighted parts of :func:`total_loss`: {"content": α E_c/n_c, "style:0": β w_0 E_s^0/n_0, ...}."""
     if layer_weights is None:
         layer_weights = [1.0 / len(styles)] * len(styles)
     if len(layer_weights) != len(styles):
         raise ValueError(f"{len(styles)} style layers but {len(layer_weights)} layer weights")
-    style = sum(w * e for w, e in zip(layer_weights, styles))
-    return alpha * content + beta * style  # (B,)
+    style_norms = style_norms if style_norms is not None else [1.0] * len(styles)
+    terms = {} if content is None else {"content": alpha * content / content_norm}
+    for i, (w, e, n) in enumerate(zip(layer_weights, styles, style_norms)):
+        terms[f"style:{i}"] = beta * w * e / n
+    return terms
 
 
 def tv_loss(images: torch.Tensor) -> torch.Tensor:
     """Total variation Σ_ij (x_i,j+1 - x_ij)² + (x_i+1,j - x_ij)², summed over channels.
 
-    Mahendran & Vedaldi's (2015) V^β with β = 2, on (B, C, H, W) images in
-    [0, 1]; returns (B,). It penalises differences between neighbours, so it
-    removes high-frequency noise. Other tools use the mean instead of the sum
-    (pystiche), β = 1 (absolute values) or the root of the sum (Johnson et
-    al.'s Torch code); Gatys et al. had no such term.
+    Mahendran & Vedaldi's (2015) V^β = Σ_ij (dx² + dy²)^(β/2) with β = 2, on
+    (B, C, H, W) images in [0, 1]; returns (B,). It penalises differences
+    between neighbours, so it removes high-frequency noise. Their β = 1 is
+    the isotropic Σ √(dx² + dy²), the length of the gradient at each pixel
+    (lesson 05), not the anisotropic Σ |dx| + |dy| that some tools use.
+    Others take the mean instead of the sum (pystiche) or the root of the
+    sum (Johnson et al.'s Torch code); Gatys et al. had no such term.
     """
     dx = images[..., :, 1:] - images[..., :, :-1]  # (B, C, H, W-1)
     dy = images[..., 1:, :] - images[..., :-1, :]  # (B, C, H-1, W)

@@ -18,6 +18,8 @@ size, so each is a relative error that is 1 for an all-zero feature map and
     E_s^l(0) = Σ A² / (4 N² M²)        (style error of a zero Gram matrix)
 
 The same α, β, γ then work for any image size, layer and weights file.
+With several content layers, α weighs the mean of their errors, in both
+modes (one layer: E_c itself).
 ``normalize="none"`` keeps the seed's raw sum (for the lessons) and only
 divides the whole of it by its value at the first step: a positive constant
 does not move the minimum, but keeps L-BFGS's steps sane.
@@ -30,27 +32,17 @@ equation exactly when the sizes are equal.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Sequence
 
 import torch
 from torch import nn
 
-from .losses import content_loss, gram_matrix, guided_style_loss, style_loss, tv_loss
+from .losses import (content_loss, content_scale, gram_per_position, guided_style_loss, loss_terms, style_loss,
+                     style_scale, tv_loss)
 from .mrf import augment, extract_patches, match_patches, mrf_loss, patch_grid
 from .vgg import VGGFeatures
 
 NORMALIZE = ("target", "none")
-
-
-def content_scale(target: torch.Tensor) -> torch.Tensor:
-    """E_c of all-zero features, ½ Σ P², per image: (B, N, H, W) -> (B,)."""
-    return 0.5 * target.pow(2).flatten(1).sum(1)
-
-
-def style_scale(gram_per_position: torch.Tensor) -> torch.Tensor:
-    """E_s of an all-zero Gram matrix, Σ A² / (4 N² M²), from A / M: (B, N, N) -> (B,)."""
-    return gram_per_position.pow(2).sum((1, 2)) / (4 * gram_per_position.shape[1] ** 2)
 
 
 class Objective(nn.Module):
@@ -75,7 +67,6 @@ class Objective(nn.Module):
         style_weight: float = 1.0,
         tv_weight: float = 0.0,
         normalize: str = "target",
-        autocast_dtype: torch.dtype | None = None,
         mrf_layers: Sequence[str] = (),
         mrf_weight: float = 0.0,
         mrf_patch_size: int = 3,
@@ -102,7 +93,6 @@ class Objective(nn.Module):
         self.layer_weights = dict(zip(self.style_layers, map(float, style_layer_weights)))
         self.alpha, self.beta, self.gamma = float(content_weight), float(style_weight), float(tv_weight)
         self.normalize = normalize
-        self.autocast_dtype = autocast_dtype
         self.scale: float | None = None  # "none": 1 / the first loss
         self.mrf_layers, self.mrf_weight, self.mrf_stride = tuple(mrf_layers), float(mrf_weight), mrf_stride
         # Matching is redone at every evaluation unless the optimiser freezes it
@@ -112,15 +102,14 @@ class Objective(nn.Module):
 
         with torch.no_grad():
             feats = self.features(content)
-            self.targets = {l: feats[l].detach() for l in self.content_layers}  # P, (1, N, H, W)
+            self.targets = {l: feats[l].float() for l in self.content_layers}  # P, (1, N, H, W)
             blend = [b / sum(style_blend) for b in style_blend]
             grams = {l: 0.0 for l in self.style_layers}
             per_style = {l: [] for l in self.style_layers}
             for b, style in zip(blend, styles):
                 sf = self.features(style)
                 for l in self.style_layers:
-                    f = sf[l]
-                    per_style[l].append(gram_matrix(f) / (f.shape[2] * f.shape[3]))  # (1, N, N) per position
+                    per_style[l].append(gram_per_position(sf[l]))  # Â = A / M, (1, N, N)
                     grams[l] = grams[l] + b * per_style[l][-1]
             self.grams = grams
             # Spatial control: per layer, (mask, A/M_s, weight, E_s(0)) for each region.
@@ -141,7 +130,7 @@ class Objective(nn.Module):
                     sf = self.features(image)
                     for l in self.mrf_layers:
                         if min(sf[l].shape[-2:]) >= mrf_patch_size:  # a small rotated copy may have none
-                            patches[l].append(extract_patches(sf[l], mrf_patch_size, mrf_style_stride)[0])
+                            patches[l].append(extract_patches(sf[l].float(), mrf_patch_size, mrf_style_stride)[0])
             for l, p in patches.items():
                 if not p:
                     raise ValueError(f"the style image is too small for {mrf_patch_size}x{mrf_patch_size} MRF "
@@ -153,45 +142,49 @@ class Objective(nn.Module):
             self.mrf_norm = {l: p.pow(2).flatten(1).sum(1).mean().item() for l, p in self.patches.items()}
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        """VGG features in float32 (the network itself may run in bf16/fp16)."""
+        """VGG features in the extractor's own arithmetic (bf16 where it was cast; see get_extractor)."""
         if not (self.content_layers or self.style_layers or self.mrf_layers):
             return {}  # only TV is left: no network needed
-        ctx = (
-            torch.autocast(image.device.type, dtype=self.autocast_dtype)
-            if self.autocast_dtype is not None else nullcontext()
-        )
-        with ctx:
-            feats = self.extractor(image)
-        return {k: v.float() for k, v in feats.items()}
+        return self.extractor(image)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         feats = self.features(image)
         raw: dict[str, torch.Tensor] = {}
-        terms: dict[str, torch.Tensor] = {}
         target_mode = self.normalize == "target"
+        zero = torch.zeros((), device=image.device)
 
-        if self.content_layers:
-            e_c = [content_loss(feats[l], self.targets[l]).sum() for l in self.content_layers]
+        # The seed's unweighted errors, each one value (batch of one).
+        e_c = [content_loss(feats[l], self.targets[l]).sum() for l in self.content_layers]
+        if e_c:
             raw["content"] = sum(e_c)
-            scaled = [e / self.content_norm[l] for e, l in zip(e_c, self.content_layers)] if target_mode else e_c
-            terms["content"] = self.alpha * sum(scaled) / (len(scaled) if target_mode else 1)
-
+        e_s, style_norms = [], []
         for l in self.style_layers:
             f = feats[l]
-            if l in self.regions:
-                e_r = [guided_style_loss(f, m, a).sum() for m, a, _, _ in self.regions[l]]
-                e_s = sum(e_r, torch.zeros((), device=f.device))
-                scaled_s = sum((e * share / e0 for e, (_, _, share, e0) in zip(e_r, self.regions[l])),
-                               torch.zeros((), device=f.device)) if target_mode else e_s
+            if l in self.regions:  # guided Gram matrices: each region its own painting, weighted by its share
+                e_r = [guided_style_loss(f, m.to(f.dtype), a).sum() for m, a, _, _ in self.regions[l]]
+                raw[f"style:{l}"] = sum(e_r, zero)
+                e_s.append(sum((e * share / e0 for e, (_, _, share, e0) in zip(e_r, self.regions[l])), zero)
+                           if target_mode else raw[f"style:{l}"])
+                style_norms.append(1.0)
             else:
-                a = self.grams[l] * (f.shape[2] * f.shape[3])  # A over this image's M positions
-                e_s = style_loss(f, a).sum()
-                scaled_s = e_s / self.style_norm[l] if target_mode else e_s
-            raw[f"style:{l}"] = e_s
-            terms[f"style:{l}"] = self.beta * self.layer_weights[l] * scaled_s
+                a = self.grams[l] * (f.shape[2] * f.shape[3])  # Â over this image's M positions
+                raw[f"style:{l}"] = style_loss(f, a).sum()
+                e_s.append(raw[f"style:{l}"])
+                style_norms.append(self.style_norm[l] if target_mode else 1.0)
+
+        # The weighted terms through the same function the lessons check (losses.total_loss): α on the mean of
+        # the content layers' errors (one layer: E_c itself), β w_l on each style layer's, in both modes.
+        n_c = len(e_c) or 1
+        content = (sum(e / self.content_norm[l] for e, l in zip(e_c, self.content_layers)) if target_mode
+                   else sum(e_c)) / n_c if e_c else None
+        parts = loss_terms(content, e_s, alpha=self.alpha, beta=self.beta,
+                           layer_weights=[self.layer_weights[l] for l in self.style_layers],
+                           style_norms=style_norms)
+        terms = {("content" if k == "content" else f"style:{self.style_layers[int(k[6:])]}"): v
+                 for k, v in parts.items()}
 
         for l in self.mrf_layers:
-            f = feats[l]
+            f = feats[l].float()  # the NCC matching is done in float32
             if self.rematch or not self.freeze_matches or l not in self.matches:
                 self.matches[l] = match_patches(f.detach(), self.patches[l], stride=self.mrf_stride)[0]
             e_m = mrf_loss(f, self.patches[l], stride=self.mrf_stride, index=self.matches[l]).sum()

@@ -1,4 +1,4 @@
-"""Gatys et al.'s method: optimise the pixels of an image (lessons 04-05).
+"""Gatys et al.'s method: optimise an image until its features match (lessons 04-05).
 
 One loop serves L-BFGS and Adam. :func:`stylize_iter` is a generator that
 yields an :class:`Iterate` after every step, so a CLI, a notebook or an app
@@ -12,25 +12,32 @@ Deviations from Gatys et al. (2015), each an option:
   any loss scale (without it, raw Caffe-scale losses overshoot to NaN or
   crawl);
 - max pooling by default (the paper: average), the content photo as the
-  start (the paper: white noise) and the network in bf16 where the hardware
-  does it fast.
+  start (the paper: white noise), and the network in bf16 where the
+  hardware does it fast;
+- optional: coarse-to-fine sizes, a Laplacian-pyramid parametrization
+  (:mod:`stylelib.parametrize`), a warm start from the any-painting
+  network, and a stop rule when the loss has flattened.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable, Iterator, Sequence
 
 import torch
-from PIL import Image
 
-from .color import keep_luminance, match_colors
-from .images import ImageError, ImageSource, load_image, resize_tensor
+from . import color
+from .images import ImageSource, as_image, resize_tensor
+from .masks import as_mask
 from .objective import Objective
 from .options import Options
-from .vgg import VGGFeatures
+from .parametrize import parametrize
+from .runtime import resolve_device, resolve_precision
+from .vgg import get_extractor  # noqa: F401  (lessons 05 and 07 import it from here)
+
+Painting = ImageSource | torch.Tensor
 
 
 @dataclass
@@ -47,242 +54,217 @@ class Iterate:
     scale: int = 1  # 1-based level of coarse-to-fine
     scales: int = 1
     final: bool = False  # the last iterate; its image is the result
-    info: dict = field(default_factory=dict)  # device, precision, weights, sizes
+    info: dict = field(default_factory=dict)  # device, precision, weights, sizes, early stops
 
 
-def resolve_device(device: str = "auto") -> torch.device:
-    """``auto``: CUDA, else Apple's MPS, else the CPU."""
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' but no CUDA GPU is available; use device='cpu' or 'auto'")
-    return torch.device(device)
+def check_memory(o: Options, h: int, w: int, device: str) -> None:
+    """Refuse, before any work, a run whose peak memory would not fit (stylelib.cost), naming a size that would."""
+    from .cost import check_fits, estimate_stylize
 
-
-@lru_cache(maxsize=1)
-def _cpu_has_fast_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for the network, or None for plain fp32."""
-    if precision == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if device.type == "cpu" and _cpu_has_fast_bf16() else None
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
-@lru_cache(maxsize=4)
-def get_extractor(layers: tuple, arch: str, weights: str, pooling: str, device: str) -> VGGFeatures:
-    """One frozen extractor per configuration, reused across calls (it holds no state)."""
-    net = VGGFeatures(layers, arch=arch, weights=weights, pooling=pooling, device=device)
-    return net.to(memory_format=torch.channels_last) if device != "mps" else net
-
-
-def _as_image(source: ImageSource | torch.Tensor, size: int, min_side: int = 1, what: str = "image") -> torch.Tensor:
-    """A path/PIL/bytes/tensor -> (1, 3, H, W) with the longest side ``size``.
-
-    Originals smaller than ``min_side`` on a side are refused, not blown up.
-    """
-    if isinstance(source, torch.Tensor):
-        if source.dim() == 3:
-            source = source.unsqueeze(0)
-        if source.dim() != 4 or source.shape[:2] != (1, 3):
-            raise ValueError(f"image tensors must be (1, 3, H, W) in [0, 1]; got {tuple(source.shape)}")
-        h, w = source.shape[-2:]
-        if min(h, w) < min_side:
-            raise ValueError(f"the {what} image is {w}x{h} px, too small; each side needs at least {min_side} px")
+    def at(size: int):
         s = size / max(h, w)
-        return resize_tensor(source.detach().float().cpu(), (max(1, round(h * s)), max(1, round(w * s))))
-    try:
-        return load_image(source, size=size, min_side=min_side)
-    except ImageError as err:
-        raise ImageError(f"{what} image {source}" if not isinstance(source, (bytes, Image.Image)) else f"{what} image",
-                         err.reason) from None
+        return estimate_stylize(dataclasses.replace(o, size=size), max(1, round(h * s)), max(1, round(w * s)),
+                                device=device, measure=False)
+
+    check_fits(at(max(h, w)), "this run", lambda size: at(size).fits, max(h, w))
 
 
-def _as_mask(source: ImageSource | torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """A mask image -> (1, 1, H, W) in [0, 1] at the content's ``size`` (grey levels are partial weights)."""
-    if isinstance(source, torch.Tensor):
-        m = source.detach().float().cpu()
-        m = m.reshape(1, 1, *m.shape[-2:]) if m.dim() == 2 or m.shape[-3] == 1 else m.reshape(1, -1, *m.shape[-2:])
-    else:
-        m = _as_image(source, max(size), what="mask")
-    m = resize_tensor(m.mean(1, keepdim=True), tuple(size)).clamp(0, 1)  # (1, 1, H, W)
-    if m.max() <= 0:
-        raise ValueError("a style mask is black everywhere: white marks where its painting goes")
-    return m
-
-
-def _make_optimizer(o: Options, x: torch.Tensor) -> torch.optim.Optimizer:
+def _make_optimizer(o: Options, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     if o.optimizer == "adam":
-        return torch.optim.Adam([x], lr=o.lr or 0.02)
+        return torch.optim.Adam(params, lr=o.lr or 0.02)
     # One iteration per step() so we can yield between them. max_eval must be
     # set: torch's default (max_iter * 5 // 4 = 1) leaves the line search no
     # evaluations, it returns t = 0, and L-BFGS never moves again. Tolerances
     # 0: we decide when to stop, not thresholds that depend on the loss scale.
     # History 20 bounds memory at 1024 px (2 x 20 copies of the image).
     return torch.optim.LBFGS(
-        [x], lr=o.lr or 1.0, max_iter=1, max_eval=20, history_size=20,
+        params, lr=o.lr or 1.0, max_iter=1, max_eval=20, history_size=20,
         tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe",
     )
 
 
-def _initial(o: Options, content: torch.Tensor, style: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+def _initial(o: Options, content: torch.Tensor, styles: list[torch.Tensor], gen: torch.Generator) -> torch.Tensor:
     if o.init == "noise":
         return torch.rand(content.shape, generator=gen)  # white noise, as Gatys et al.
     if o.init == "style":
-        return resize_tensor(style, tuple(content.shape[-2:]))
+        return resize_tensor(styles[0], tuple(content.shape[-2:]))
+    if o.init == "instant":  # the any-painting network's picture: most of the way there in ~0.1 s
+        from .anystyle import AnyStyle
+
+        blend = [w / sum(o.style_blend) for w in o.style_blend] if o.style_blend else None
+        return AnyStyle(device="cpu", precision=o.precision)(content, styles, weights=blend)
     return content.clone()
 
 
-def stylize_iter(
-    content: ImageSource | torch.Tensor,
-    style: ImageSource | torch.Tensor | Sequence[ImageSource | torch.Tensor],
-    **options,
-) -> Iterator[Iterate]:
+def _inputs(content: Painting, style: Painting | Sequence[Painting], o: Options, device: torch.device):
+    """The photo, paintings and masks at full size, after the checks that need no work."""
+    need = o.min_side()
+    photo = as_image(content, o.size, need, "content image")
+    check_memory(o, *photo.shape[-2:], str(device))
+    styles = [as_image(s, max(1, round(o.size * o.style_scale)), need, "style image")
+              for s in (list(style) if isinstance(style, (list, tuple)) else [style])]
+    masks = [as_mask(m, photo) for m in o.style_masks] if o.style_masks else None  # Objective checks the count
+    return photo, styles, masks
+
+
+def _objective(extractor, c: torch.Tensor, styles: list[torch.Tensor], masks, o: Options, device) -> Objective:
+    size = tuple(c.shape[-2:])
+    return Objective(
+        extractor, c.to(device), [s.to(device) for s in styles],
+        content_layers=o.active_content_layers, style_layers=o.gram_layers,
+        style_layer_weights=o.style_layer_weights if o.gram_layers else None, style_blend=o.style_blend,
+        style_masks=[resize_tensor(m, size).to(device) for m in masks] if masks else None,
+        content_weight=o.content_weight, style_weight=o.style_weight, tv_weight=o.tv_weight, normalize=o.normalize,
+        mrf_layers=o.patch_layers, mrf_weight=o.mrf_weight, mrf_patch_size=o.mrf_patch_size,
+        mrf_stride=o.mrf_stride, mrf_style_stride=o.mrf_style_stride,
+        mrf_rotations=o.mrf_rotations, mrf_scales=o.mrf_scales,
+    )
+
+
+def _level_inputs(photo, styles, o: Options, size: int):
+    """The photo and paintings at one coarse-to-fine size, as the network should see them (colour option)."""
+    need = o.min_side()
+    c = resize_tensor(photo, _fit(photo, size))
+    level_styles = [resize_tensor(s, _fit(s, max(1, round(size * o.style_scale)))) for s in styles]
+    for img, what in [(c, "content")] + [(s, "style") for s in level_styles]:
+        if min(img.shape[-2:]) < need:
+            h, w = img.shape[-2:]
+            raise ValueError(f"the {what} image is {w}x{h} px at this size, too small for layers "
+                             f"{', '.join(o.layers)} (each side needs at least {need} px); raise size or style_scale")
+    seen, seen_styles = color.prepare(c, level_styles, o.preserve_color)
+    return c, seen, seen_styles
+
+
+def _fit(image: torch.Tensor, size: int) -> tuple[int, int]:
+    h, w = image.shape[-2:]
+    s = size / max(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def stylize_iter(content: Painting, style: Painting | Sequence[Painting], options: Options | None = None,
+                 **kwargs) -> Iterator[Iterate]:
     """Yield an :class:`Iterate` per step; the last one has ``final=True``.
 
     ``content`` and ``style`` are file paths, PIL images, bytes or (1, 3, H, W)
     tensors in [0, 1] (never modified); ``style`` may be a list to blend
-    several paintings. ``options`` are the fields of :class:`Options`.
+    several paintings. Give an :class:`Options`, or its fields as keywords.
     """
-    o = Options(**options)
+    if options is not None and kwargs:
+        raise ValueError("give options as an Options object or as keywords, not both")
+    o = options if options is not None else Options(**kwargs)
     device = resolve_device(o.device)
     dtype = resolve_precision(o.precision, device)
     gen = torch.Generator().manual_seed(o.seed)
     torch.manual_seed(o.seed)
-    styles_in = list(style) if isinstance(style, (list, tuple)) else [style]
-    layers = o.layers
-    extractor = get_extractor(layers or ("relu1_1",), o.arch, str(o.weights), o.pooling, str(device))
+    extractor = get_extractor(o.layers or ("relu1_1",), o.arch, str(o.weights), o.pooling, str(device), dtype)
+    network = torch.compile(extractor) if o.compile else extractor
     start = time.perf_counter()
-    need = o.min_side()
-    full_content = _as_image(content, o.size, need, "content")
-    full_styles = [_as_image(s, max(1, round(o.size * o.style_scale)), need, "style") for s in styles_in]
-    # (Objective checks that there is one mask per painting.)
-    full_masks = [_as_mask(m, full_content.shape[-2:]) for m in o.style_masks] if o.style_masks else None
-    info = {
-        "device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
-        "weights": extractor.weights, "weights_note": extractor.weights_note,
-        "content_size": list(full_content.shape[-2:][::-1]),
-    }
+    photo, styles, masks = _inputs(content, style, o, device)
+    info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
+            "weights": extractor.weights, "weights_note": extractor.weights_note,
+            "content_size": list(photo.shape[-2:][::-1]), "stopped_early": {}}
     x = None
-    for level in range(1, o.scales + 1):
-        size = max(1, round(o.size / 2 ** (o.scales - level)))
-        c = _as_image(full_content, size)
-        styles = [_as_image(s, max(1, round(size * o.style_scale))) for s in full_styles]
-        for img, what in [(c, "content")] + [(s, "style") for s in styles]:
-            if min(img.shape[-2:]) < need:
-                h, w = img.shape[-2:]
-                raise ValueError(
-                    f"the {what} image is {w}x{h} px at this size, too small for layers "
-                    f"{', '.join(layers)} (each side needs at least {need} px); raise size or style_scale"
-                )
-        if o.preserve_color == "match":
-            styles = [match_colors(s, c) for s in styles]
-        info["style_sizes"] = [list(s.shape[-2:][::-1]) for s in styles]
-        objective = Objective(
-            extractor, c.to(device), [s.to(device) for s in styles],
-            content_layers=o.active_content_layers, style_layers=o.gram_layers,
-            style_layer_weights=o.style_layer_weights if o.gram_layers else None, style_blend=o.style_blend,
-            style_masks=[resize_tensor(m, tuple(c.shape[-2:])).to(device) for m in full_masks] if full_masks else None,
-            content_weight=o.content_weight, style_weight=o.style_weight, tv_weight=o.tv_weight,
-            normalize=o.normalize, autocast_dtype=dtype,
-            mrf_layers=o.patch_layers, mrf_weight=o.mrf_weight, mrf_patch_size=o.mrf_patch_size,
-            mrf_stride=o.mrf_stride, mrf_style_stride=o.mrf_style_stride,
-            mrf_rotations=o.mrf_rotations, mrf_scales=o.mrf_scales,
+    levels = o.levels()
+    for level, (size, steps) in enumerate(levels, start=1):
+        c, seen, seen_styles = _level_inputs(photo, styles, o, size)
+        info["style_sizes"] = [list(s.shape[-2:][::-1]) for s in seen_styles]
+        objective = _objective(network, seen, seen_styles, masks, o, device)
+        x0 = _initial(o, seen, seen_styles, gen) if x is None else resize_tensor(x, tuple(seen.shape[-2:]))
+        image = parametrize(o.parametrization, x0.to(device))
+        yield from _optimise(objective, image, o, steps, level, len(levels), c, start, info)
+        x = image.image().detach().float().cpu()
+
+
+def _optimise(objective: Objective, image, o: Options, steps: int, level: int, levels: int, photo: torch.Tensor,
+              start: float, info: dict) -> Iterator[Iterate]:
+    """L-BFGS or Adam on one size; yields an Iterate per step."""
+    optimizer = _make_optimizer(o, image.params)
+    last: dict = {}
+    cache: list[dict] = []
+
+    def closure() -> torch.Tensor:
+        # L-BFGS's step() starts by evaluating the point its previous line
+        # search ended on; answer that from the cache, halving the work.
+        for seen in cache:
+            if all(torch.equal(a, b) for a, b in zip(seen["params"], image.params)):
+                for p, g in zip(image.params, seen["grads"]):
+                    p.grad = g.clone()
+                last.update(seen)
+                return seen["loss"]
+        optimizer.zero_grad(set_to_none=True)
+        loss, terms, raw = objective(image.image())
+        loss.backward()
+        last.update(loss=loss.detach(), terms=terms, raw=raw)
+        if o.optimizer == "lbfgs":
+            point = dict(last, params=[p.detach().clone() for p in image.params],
+                         grads=[p.grad.clone() for p in image.params])
+            cache[:] = [point] + cache[:2]
+        return loss
+
+    def result() -> torch.Tensor:
+        out = image.image().detach().float().clamp(0, 1).cpu().contiguous()
+        return color.finish(out, photo, o.preserve_color)
+
+    good, failures, history = [p.detach().clone() for p in image.params], 0, []
+    # MRF matches jump as the image changes, which makes the objective
+    # discontinuous; a line search on it wasted ~9 evaluations per step.
+    # So L-BFGS matches once at the start of each step and keeps the
+    # matches for that step's line search (Li & Wand rematch every step).
+    objective.freeze_matches = o.optimizer == "lbfgs"
+    step = 0
+    while step < steps:
+        step += 1
+        if objective.mrf_layers:
+            objective.rematch = True
+            cache.clear()  # the cached point was scored with the old matches
+        optimizer.step(closure)
+        if o.optimizer == "adam":
+            image.clamp_()  # Adam steps may leave [0, 1]; L-BFGS's line search must not be disturbed
+        if not (torch.isfinite(last["loss"]) and all(torch.isfinite(p).all() for p in image.params)):
+            # Back to the last finite image with a fresh optimiser; give up after 3 tries.
+            failures += 1
+            if failures > 3:
+                raise FloatingPointError(f"the loss became NaN/inf at step {step}; lower lr or the weights")
+            with torch.no_grad():
+                for p, g in zip(image.params, good):
+                    p.copy_(g)
+            optimizer = _make_optimizer(o, image.params)
+            continue
+        good = [p.detach().clone() for p in image.params]
+        history.append(last["loss"].item())
+        if o.stop_tol and _flat(history, o.stop_window, o.stop_tol) and step < steps:
+            info["stopped_early"][str(level)] = step  # the recipe records where the rule stopped
+            steps = step
+        if step == steps:  # the final terms, at the final image (MRF: with matches made for it)
+            objective.rematch = True
+            with torch.no_grad():
+                loss, terms, raw = objective(image.image())
+            last.update(loss=loss, terms=terms, raw=raw)
+        preview = step == steps or (o.preview_every and step % o.preview_every == 0)
+        yield Iterate(
+            step=step, steps=steps, loss=last["loss"].item(),
+            terms={k: v.item() for k, v in last["terms"].items()}, raw={k: v.item() for k, v in last["raw"].items()},
+            seconds=time.perf_counter() - start, image=result() if preview else None,
+            scale=level, scales=levels, final=step == steps and level == levels, info=info,
         )
-        x0 = _initial(o, c, styles[0], gen) if x is None else resize_tensor(x, tuple(c.shape[-2:]))
-        x = x0.to(device).contiguous().requires_grad_(True)  # L-BFGS flattens x: keep it contiguous
-        optimizer = _make_optimizer(o, x)
-        last: dict = {}
-        cache: list[dict] = []
-
-        def closure() -> torch.Tensor:
-            # L-BFGS's step() starts by evaluating the point its previous line
-            # search ended on; answer that from the cache, halving the work.
-            for seen in cache:
-                if torch.equal(seen["x"], x):
-                    x.grad = seen["grad"].clone()
-                    last.update(seen)
-                    return seen["loss"]
-            optimizer.zero_grad(set_to_none=True)
-            loss, terms, raw = objective(x)
-            loss.backward()
-            last.update(loss=loss.detach(), terms=terms, raw=raw)
-            if o.optimizer == "lbfgs":
-                cache[:] = [dict(last, x=x.detach().clone(), grad=x.grad.clone())] + cache[:2]
-            return loss
-
-        def finish(image: torch.Tensor) -> torch.Tensor:
-            out = image.detach().float().clamp(0, 1).cpu().contiguous()
-            return keep_luminance(out, c) if o.preserve_color == "luminance" else out
-
-        good, failures = x.detach().clone(), 0
-        # MRF matches jump as the image changes, which makes the objective
-        # discontinuous; a line search on it wasted ~9 evaluations per step.
-        # So L-BFGS matches once at the start of each step and keeps the
-        # matches for that step's line search (Li & Wand rematch every step).
-        objective.freeze_matches = o.optimizer == "lbfgs"
-        for step in range(1, o.steps + 1):
-            if objective.mrf_layers:
-                objective.rematch = True
-                cache.clear()  # the cached point was scored with the old matches
-            optimizer.step(closure)
-            if o.optimizer == "adam":
-                with torch.no_grad():
-                    x.clamp_(0, 1)  # Adam steps may leave [0, 1]; L-BFGS's line search must not be disturbed
-            if not (torch.isfinite(last["loss"]) and torch.isfinite(x).all()):
-                # Back to the last finite image with a fresh optimiser; give up after 3 tries.
-                failures += 1
-                if failures > 3:
-                    raise FloatingPointError(
-                        f"the loss became NaN/inf at step {step}; lower lr or the weights"
-                    )
-                with torch.no_grad():
-                    x.copy_(good)
-                optimizer = _make_optimizer(o, x)
-                continue
-            good = x.detach().clone()
-            is_last = step == o.steps and level == o.scales
-            if step == o.steps:  # exact final terms at the final image
-                with torch.no_grad():
-                    loss, terms, raw = objective(x)
-                last.update(loss=loss, terms=terms, raw=raw)
-            preview = step == o.steps or (o.preview_every and step % o.preview_every == 0)
-            yield Iterate(
-                step=step, steps=o.steps, loss=last["loss"].item(),
-                terms={k: v.item() for k, v in last["terms"].items()},
-                raw={k: v.item() for k, v in last["raw"].items()},
-                seconds=time.perf_counter() - start,
-                image=finish(x) if preview else None,
-                scale=level, scales=o.scales, final=is_last, info=info,
-            )
-        x = x.detach().float().cpu()
 
 
-def stylize(
-    content: ImageSource | torch.Tensor,
-    style: ImageSource | torch.Tensor | Sequence[ImageSource | torch.Tensor],
-    *,
-    callback: Callable[[Iterate], None] | None = None,
-    **options,
-) -> torch.Tensor:
+def _flat(history: list[float], window: int, tol: float) -> bool:
+    """The stop rule: over the last ``window`` steps the loss fell by less than ``tol`` of its value."""
+    if len(history) <= window:
+        return False
+    before, now = history[-window - 1], history[-1]
+    return before - now < tol * abs(before)
+
+
+def stylize(content: Painting, style: Painting | Sequence[Painting], options: Options | None = None, *,
+            callback: Callable[[Iterate], None] | None = None, **kwargs) -> torch.Tensor:
     """Run :func:`stylize_iter` to the end; returns the result, (1, 3, H, W) in [0, 1].
 
     ``callback`` is called with every :class:`Iterate` (e.g. a progress bar).
     """
     result = None
-    for it in stylize_iter(content, style, **options):
+    for it in stylize_iter(content, style, options, **kwargs):
         if callback is not None:
             callback(it)
         if it.final:

@@ -13,21 +13,36 @@ from typing import Any
 
 from .color import PRESERVE_COLOR
 from .objective import NORMALIZE
-from .vgg import ARCHS, POOLINGS, check_choice, check_layers, min_side
+from .parametrize import PARAMETRIZATIONS
+from .runtime import DEVICES, PRECISIONS
+from .architecture import ARCHS, POOLINGS, check_layers, min_side
+from .validate import SEED_MAX, check_choice, check_fields
 from .weights import WEIGHTS
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "style")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+INITS = ("content", "noise", "style", "instant")
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_LOSSES = ("gram", "mrf", "both")
+# Named recipes for a class: each is a set of the options below ("try *portrait*"). A preset sets
+# the options left at their defaults; options given explicitly win.
+PRESETS: dict[str, tuple[str, dict]] = {
+    "gentle": ("a light touch of the painting: the photo stays in front", dict(style_weight=5.0)),
+    "balanced": ("the defaults: Gatys et al.'s balance of photo and painting", dict()),
+    "bold": ("the painting takes over: strong style, little smoothing", dict(style_weight=100.0, tv_weight=2.0)),
+    "portrait": ("faces: Li & Wand's MRF patches beside the Gram loss, more content",
+                 dict(style_loss="both", content_weight=2.0, mrf_weight=2.5)),
+    "sky": ("paint only the sky (the bright blue part of the photo); the rest keeps the photo",
+            dict(style_masks=("sky",))),
+}
+MAX_SIZE = 8192  # px; whether a size fits in memory is checked separately (stylelib.cost)
+WEIGHT_MAX = 1e6  # any α, β, γ, w_l past this only overflows
 
 
-def option(default: Any, help: str, choices: tuple | None = None, *, elem: type | None = None, or_path: bool = False) -> Any:
-    """A field with its help text, allowed values and element type (for the CLI and the app)."""
+def option(default: Any, help: str, choices: tuple | None = None, *, elem: type | None = None, or_path: bool = False,
+           bounds: tuple[float, float] | None = None) -> Any:
+    """A field with its help text, allowed values or (low, high) bounds, and element type (for the CLI and the app)."""
     sample = default[0] if isinstance(default, tuple) and default else default
-    meta = {"help": help, "choices": choices, "type": elem or sample.__class__, "or_path": or_path}
+    meta = {"help": help, "choices": choices, "type": elem or sample.__class__, "or_path": or_path, "bounds": bounds}
     if isinstance(default, (list, tuple, dict)):
         return field(default_factory=lambda: default, metadata=meta)
     return field(default=default, metadata=meta)
@@ -38,47 +53,71 @@ def option(default: Any, help: str, choices: tuple | None = None, *, elem: type 
 class Options:
     """Options of Gatys-style optimisation; see :mod:`stylelib.objective` for the loss."""
 
-    size: int = option(384, "longest side of the result in pixels")
-    steps: int = option(100, "optimiser iterations (per scale when scales > 1)")
-    content_weight: float = option(1.0, "α, weight of the content error E_c")
-    style_weight: float = option(20.0, "β, weight of the style error Σ w_l E_s^l")
-    tv_weight: float = option(5.0, "γ, weight of total variation (smoothness)")
+    size: int = option(384, "longest side of the result in pixels", bounds=(1, MAX_SIZE))
+    steps: int = option(100, "optimiser iterations (per scale when scales > 1)", bounds=(1, 100_000))
+    content_weight: float = option(1.0, "α, weight of the content error E_c", bounds=(0, WEIGHT_MAX))
+    style_weight: float = option(20.0, "β, weight of the style error Σ w_l E_s^l", bounds=(0, WEIGHT_MAX))
+    tv_weight: float = option(5.0, "γ, weight of total variation (smoothness)", bounds=(0, WEIGHT_MAX))
     content_layers: tuple = option(("relu4_2",), "layers whose features the result keeps from the photo")
     style_layers: tuple = option(STYLE_LAYERS, "layers whose Gram matrices the result takes from the painting")
-    style_layer_weights: tuple | None = option(None, "w_l for each style layer (default: 1/L each)", elem=float)
+    style_layer_weights: tuple | None = option(None, "w_l for each style layer (default: 1/L each)", elem=float,
+                                              bounds=(0, WEIGHT_MAX))
     style_loss: str = option("gram", "style statistic: Gram matrices (Gatys), patches (Li & Wand's MRF), or both",
                            STYLE_LOSSES)
-    mrf_weight: float = option(2.5, "weight of the MRF style error (style_loss mrf or both)")
+    mrf_weight: float = option(2.5, "weight of the MRF style error (style_loss mrf or both)", bounds=(0, WEIGHT_MAX))
     mrf_layers: tuple = option(("relu3_1", "relu4_1"), "layers whose k x k patches are matched (MRF)")
-    mrf_patch_size: int = option(3, "k, the side of an MRF patch in feature positions")
-    mrf_stride: int = option(1, "stride between the result's MRF patches")
-    mrf_style_stride: int = option(2, "stride between the painting's MRF patches (2: a quarter as many)")
-    mrf_rotations: tuple = option((0.0,), "also match patches of the painting rotated by these angles (degrees)")
-    mrf_scales: tuple = option((1.0,), "also match patches of the painting scaled by these factors")
+    mrf_patch_size: int = option(3, "k, the side of an MRF patch in feature positions", bounds=(1, 9))
+    mrf_stride: int = option(1, "stride between the result's MRF patches", bounds=(1, 16))
+    mrf_style_stride: int = option(2, "stride between the painting's MRF patches (2: a quarter as many)", bounds=(1, 16))
+    mrf_rotations: tuple = option((0.0,), "also match patches of the painting rotated by these angles (degrees)",
+                                  bounds=(-360, 360))
+    mrf_scales: tuple = option((1.0,), "also match patches of the painting scaled by these factors", bounds=(0.1, 4))
     optimizer: str = option("lbfgs", "optimiser", OPTIMIZERS)
-    lr: float | None = option(None, "step size (default: 1 for lbfgs with line search, 0.02 for adam)", elem=float)
-    init: str = option("content", "starting image", INITS)
+    lr: float | None = option(None, "step size (default: 1 for lbfgs with line search, 0.02 for adam)", elem=float,
+                                  bounds=(1e-8, 1e3))
+    init: str = option("content", "starting image: the photo, white noise, the painting, or the any-painting "
+                                  "network's one-pass picture (instant)", INITS)
+    parametrization: str = option("pixels", "what the optimiser changes: the pixels, or a Laplacian pyramid of them",
+                                  PARAMETRIZATIONS)
     arch: str = option("vgg19", "network: vgg19 (Gatys et al.) or vgg16 (the blog)", ARCHS)
     weights: str = option("auto", "VGG weights: a name or a file path", WEIGHTS, or_path=True)
     pooling: str = option("max", "pooling layers (Gatys et al. used avg)", POOLINGS)
     normalize: str = option("target", "scale each term by its target's size, or keep the seed's raw sum", NORMALIZE)
-    style_scale: float = option(1.0, "size of the painting relative to the result (bigger = larger brush strokes)")
-    style_blend: tuple | None = option(None, "weights of several style images (default: equal)", elem=float)
+    style_scale: float = option(1.0, "size of the painting relative to the result (bigger = larger brush strokes)",
+                                bounds=(0.05, 8))
+    style_blend: tuple | None = option(None, "weights of several style images (default: equal)", elem=float,
+                                      bounds=(0, WEIGHT_MAX))
     style_masks: tuple | None = option(None, "one mask image per style: white where that painting goes, black "
                                        "where none does (spatial control; Gram loss only)", elem=str)
     preserve_color: str = option("none", "keep the photo's colours", PRESERVE_COLOR)
-    scales: int = option(1, "coarse-to-fine: optimise at this many sizes, each twice the last")
-    seed: int = option(0, "random seed (noise init, random weights)")
+    scales: int = option(1, "coarse-to-fine: optimise at this many sizes, each scale_ratio times the last",
+                         bounds=(1, 8))
+    scale_ratio: float = option(2.0, "coarse-to-fine: the ratio between successive sizes", bounds=(1.1, 4.0))
+    fine_steps: int | None = option(None, "coarse-to-fine: steps at the finest size (default: steps)", elem=int,
+                                    bounds=(1, 100_000))
+    stop_tol: float = option(0.0, "stop a size early when the loss fell by less than this fraction over the last "
+                                  "stop_window steps (0: never)", bounds=(0.0, 0.5))
+    stop_window: int = option(10, "steps over which stop_tol is judged", bounds=(2, 1000))
+    compile: bool = option(False, "torch.compile the network (the first step of each size compiles: slow)")
+    seed: int = option(0, "random seed (noise init, random weights)", bounds=(0, SEED_MAX))
     device: str = option("auto", "where to run", DEVICES)
     precision: str = option("auto", "arithmetic of the network (auto: bf16 where fast, else fp32)", PRECISIONS)
-    preview_every: int = option(10, "yield the current image every this many steps (0: only at the end)")
+    preset: str | None = option(None, "a named recipe: " + ", ".join(PRESETS) + " (explicit options win)",
+                                tuple(PRESETS), elem=str)
+    preview_every: int = option(10, "yield the current image every this many steps (0: only at the end)",
+                                bounds=(0, 100_000))
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            if f.metadata["choices"] and not f.metadata["or_path"]:
+            if f.metadata["choices"] and not f.metadata["or_path"] and not (f.name == "preset" and self.preset is None):
                 check_choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        if self.preset is not None:  # fill in the options still at their defaults
+            for name, value in PRESETS[self.preset][1].items():
+                if getattr(self, name) == _default(name):
+                    setattr(self, name, value)
         for name in ("content_layers", "style_layers", "mrf_layers", "mrf_rotations", "mrf_scales"):
             setattr(self, name, tuple(getattr(self, name)))
+        check_fields(self)  # every number finite and within its field's bounds
         check_layers(self.layers, self.arch)
         if not self.content_layers:
             raise ValueError("need at least one content layer")
@@ -86,34 +125,25 @@ class Options:
             raise ValueError(f"style_loss={self.style_loss!r} needs at least one style layer")
         if self.style_loss in ("mrf", "both") and not self.mrf_layers:
             raise ValueError(f"style_loss={self.style_loss!r} needs at least one MRF layer")
-        if not self.mrf_scales or min(self.mrf_scales) <= 0:
-            raise ValueError(f"mrf_scales must be positive; got {self.mrf_scales}")
+        if not self.mrf_scales:
+            raise ValueError("mrf_scales needs at least one factor (1 = the painting as it is)")
         if self.style_layer_weights is not None:
-            self.style_layer_weights = tuple(float(w) for w in self.style_layer_weights)
             if len(self.style_layer_weights) != len(self.style_layers):
                 raise ValueError(
                     f"{len(self.style_layers)} style layers but {len(self.style_layer_weights)} style layer weights"
                 )
-        if self.style_blend is not None:
-            self.style_blend = tuple(float(w) for w in self.style_blend)
+            if self.style_loss != "mrf" and self.style_weight > 0 and not sum(self.style_layer_weights) > 0:
+                raise ValueError("all style layer weights are 0: give at least one layer a weight")
+        if self.style_blend is not None and not sum(self.style_blend) > 0:
+            raise ValueError(f"style_blend needs a positive weight; got {list(self.style_blend)}")
         if self.style_masks is not None:
             self.style_masks = tuple(self.style_masks)
             if self.style_loss != "gram":
                 raise ValueError(f"style_masks work with style_loss='gram' only; got {self.style_loss!r}")
-        for name in ("size", "steps", "scales", "mrf_patch_size", "mrf_stride", "mrf_style_stride"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        for name in ("content_weight", "style_weight", "tv_weight", "style_scale", "mrf_weight"):
-            if not float(getattr(self, name)) >= 0:
-                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
-        if self.style_scale <= 0:
-            raise ValueError(f"style_scale must be > 0; got {self.style_scale}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"lr must be > 0; got {self.lr}")
         if not self.layers and not self.tv_weight:
             raise ValueError("content_weight, style_weight (or mrf_weight) and tv_weight are all 0: nothing to optimise")
         need = self.min_side()
-        coarsest = self.size // 2 ** (self.scales - 1)
+        coarsest = int(self.size / self.scale_ratio ** (self.scales - 1))
         if coarsest < need:
             raise ValueError(
                 f"size {self.size} with scales={self.scales} starts at {coarsest} px, too small for "
@@ -142,6 +172,16 @@ class Options:
         """Every VGG layer this configuration reads, in order, once."""
         return tuple(dict.fromkeys(self.active_content_layers + self.gram_layers + self.patch_layers))
 
+    def levels(self) -> list[tuple[int, int]]:
+        """Coarse-to-fine: (longest side, steps) of each size, the coarsest first."""
+        sizes = [max(1, round(self.size / self.scale_ratio ** (self.scales - 1 - k))) for k in range(self.scales)]
+        steps = [self.steps] * (self.scales - 1) + [self.fine_steps or self.steps]
+        return list(zip(sizes, steps))
+
+    @property
+    def total_steps(self) -> int:
+        return sum(steps for _, steps in self.levels())
+
     def min_side(self) -> int:
         """Smallest image side that still gives every layer a feature map (and MRF a patch)."""
         need = min_side(self.layers) if self.layers else 1
@@ -155,6 +195,11 @@ class Options:
         if self.style_masks is not None:  # masks given as tensors or PIL images have no name to record
             out["style_masks"] = [m if isinstance(m, str) else "<in-memory image>" for m in self.style_masks]
         return out
+
+
+def _default(name: str) -> Any:
+    f = next(f for f in dataclasses.fields(Options) if f.name == name)
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
 DEFAULTS = Options()

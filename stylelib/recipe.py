@@ -36,7 +36,10 @@ def cli_command(options: Options, content: str, styles: Sequence[str], output: s
         if value == getattr(defaults, f.name) or f.name == "preview_every":
             continue
         flag = "--" + f.name.replace("_", "-")
-        words += [flag, *map(str, value)] if isinstance(value, tuple) else [flag, str(value)]
+        if isinstance(value, bool):
+            words += [flag] if value else []
+        else:
+            words += [flag, *map(str, value)] if isinstance(value, tuple) else [flag, str(value)]
     return shlex.join(words)
 
 

@@ -9,8 +9,9 @@ Gatys' method, averaged over a batch of photos:
 with Johnson et al.'s layers (content relu2_2; style relu1_2, relu2_2,
 relu3_3, relu4_3 of VGG-16, or the same blocks' last ReLUs relu1_2,
 relu2_2, relu3_4, relu4_4 of VGG-19). Each term is divided by its target's
-size, as in :mod:`stylelib.objective`; the paper used raw sums with
-hand-tuned weights. Deviation: the default loss network is VGG-19 with
+size, as in :mod:`stylelib.objective`. Johnson et al.'s code normalised
+differently: it divided features and Gram matrices by C·H·W and took mean
+squared errors, with weights tuned to that. Deviation: the default loss network is VGG-19 with
 the Caffe weights; the paper's VGG-16 is offered, but the VGG-16 we have
 offline (HED's, fine-tuned for edges) trained visibly worse models.
 
@@ -24,6 +25,8 @@ gradients, which is the single-process batch mean.
 from __future__ import annotations
 
 import dataclasses
+import io
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -35,16 +38,21 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset
 
 from .data import resolve_image
+from .files import write_atomic
 from .images import load_image, load_pil, resize_long_side, save_image, to_tensor
-from .losses import content_loss, gram_matrix, style_loss, tv_loss
-from .objective import content_scale, style_scale
-from .optimize import resolve_device, resolve_precision
+from .models import save_model
+from .losses import content_loss, content_scale, gram_per_position, loss_terms, style_loss, style_scale, tv_loss
+from .runtime import resolve_device, resolve_precision
 from .options import DEVICES, PRECISIONS, option
 from .transformer_net import NETWORKS, TransformerNet
-from .vgg import ARCHS, VGGFeatures, check_choice
+from .architecture import ARCHS, check_layers
+from .batchnorm import synchronise
+from .validate import SEED_MAX, check_choice, check_fields
+from .vgg import VGGFeatures, get_extractor
 from .weights import WEIGHTS
 
 STYLE_LAYERS = {"vgg16": ("relu1_2", "relu2_2", "relu3_3", "relu4_3"), "vgg19": ("relu1_2", "relu2_2", "relu3_4", "relu4_4")}
+LR_SCHEDULES = ("constant", "cosine")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
@@ -55,36 +63,43 @@ class TrainConfig:
     style: str = field(metadata={"help": "the painting: a file or a bundled example's name"})
     data: str = field(metadata={"help": "a folder of photos (searched recursively)"})
     network: str = option("improved", "transformation network: improved (IN, reflection, resize-conv) or paper", NETWORKS)
-    width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper")
+    width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper", bounds=(1, 256))
     arch: str = option("vgg19", "loss network; Johnson et al. used vgg16, but our offline VGG-16 (edge-tuned HED "
                               "weights) trained visibly worse models than the Caffe VGG-19", ARCHS)
     weights: str = option("auto", "loss network weights: a name or a file path", WEIGHTS, or_path=True)
     content_layer: str = option("relu2_2", "content layer (Johnson et al.: relu2_2)")
     style_layers: tuple | None = option(None, "style layers (default: relu1_2 relu2_2 relu3_3 relu4_3, or the VGG-19 "
                                             "equivalents relu1_2 relu2_2 relu3_4 relu4_4)", elem=str)
-    content_weight: float = option(1.0, "α, on the target-scaled content error")
-    style_weight: float = option(1.5, "β, on the target-scaled style error (4 and more drowned the content)")
-    tv_weight: float = option(5.0, "γ, on the mean squared neighbour difference")
-    lr: float = option(1e-3, "Adam learning rate")
-    batch_size: int = option(4, "photos per step (all processes together)")
-    image_size: int = option(256, "side of the square training crops")
-    style_size: int | None = option(None, "the painting's longest side (default: 2 x image_size)", elem=int)
-    steps: int = option(2000, "optimiser steps")
-    seed: int = option(0, "seed of the initial weights and of every batch")
-    checkpoint_every: int = option(200, "write the checkpoint every this many steps (atomically)")
-    preview_every: int = option(100, "stylise the validation photo every this many steps")
+    content_weight: float = option(1.0, "α, on the target-scaled content error", bounds=(0, 1e6))
+    style_weight: float = option(1.5, "β, on the target-scaled style error (4 and more drowned the content)",
+                                  bounds=(0, 1e6))
+    tv_weight: float = option(5.0, "γ, on the total variation Σ (squared neighbour differences) / (3 H W)",
+                                bounds=(0, 1e6))
+    lr: float = option(1e-3, "Adam learning rate", bounds=(1e-8, 1.0))
+    lr_schedule: str = option("constant", "learning rate over the steps: constant, or cosine decay to 0", LR_SCHEDULES)
+    batch_size: int = option(4, "photos per step (all processes together)", bounds=(1, 1024))
+    image_size: int = option(256, "side of the square training crops", bounds=(16, 4096))
+    photo_size: int | None = option(None, "scale the photos to this shorter side before cropping (the scale the "
+                                          "model will be used at); default: crops cover 80-100% of a photo",
+                                    elem=int, bounds=(16, 8192))
+    style_size: int | None = option(None, "the painting's longest side (default: 2 x image_size)", elem=int,
+                                          bounds=(16, 8192))
+    steps: int = option(2000, "optimiser steps", bounds=(1, 10_000_000))
+    seed: int = option(0, "seed of the initial weights and of every batch", bounds=(0, SEED_MAX))
+    checkpoint_every: int = option(200, "write the checkpoint every this many steps (atomically)", bounds=(1, 10_000_000))
+    preview_every: int = option(100, "stylise the validation photo every this many steps", bounds=(1, 10_000_000))
     val_image: str = option("chelsea-the-cat", "validation photo (keep it out of --data)")
     device: str = option("auto", "where to run", DEVICES)
     precision: str = option("auto", "autocast dtype (auto: bf16 where fast)", PRECISIONS)
-    workers: int = option(0, "DataLoader worker processes")
+    workers: int = option(0, "DataLoader worker processes", bounds=(0, 64))
 
     def __post_init__(self) -> None:
         check_choice("network", self.network, NETWORKS)
         check_choice("arch", self.arch, ARCHS)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         self.style_layers = tuple(self.style_layers or STYLE_LAYERS[self.arch])
-        for name in ("width", "batch_size", "image_size", "steps", "checkpoint_every", "preview_every"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
+        check_fields(self)
+        check_layers((self.content_layer, *self.style_layers), self.arch)
 
 
 @dataclass
@@ -93,7 +108,8 @@ class TrainIterate:
     steps: int
     loss: float
     terms: dict[str, float]
-    seconds: float
+    seconds: float  # wall clock since step 0 (across resumes)
+    cpu_seconds: float = 0.0  # CPU time of this process's threads since step 0: the budget measure
     preview: torch.Tensor | None = None  # the validation photo, stylised, every preview_every steps
     checkpoint: str | None = None  # path written at this step
     info: dict = field(default_factory=dict)
@@ -109,19 +125,27 @@ def find_photos(folder: str | os.PathLike) -> list[Path]:
 class Crops(Dataset):
     """Item (index, seed) -> a random square crop of photo ``index``, flipped or not, decided by ``seed``.
 
-    Photos are decoded once at a reduced size and kept (a ~100-photo folder
-    is a few tens of MB); a bigger folder (COCO) is decoded as it comes.
+    By default a crop covers 80-100% of the photo's shorter side, scaled to
+    ``size``: the network sees whole photos at the crop's size. With
+    ``photo_size`` the photo is first scaled so its shorter side is
+    ``photo_size`` (±10%) and a ``size`` crop is cut from it: the network
+    then sees photos at the scale it will be used at, whatever the crop
+    size costs. Photos are decoded once at a reduced size and kept (a
+    ~100-photo folder is a few tens of MB); a bigger folder (COCO) is
+    decoded as it comes.
     """
 
-    def __init__(self, files: list[Path], size: int, cache_limit: int = 2000) -> None:
+    def __init__(self, files: list[Path], size: int, cache_limit: int = 2000, photo_size: int | None = None) -> None:
         self.files, self.size, self.cache, self.cache_limit = files, size, {}, cache_limit
+        self.photo_size = photo_size
 
     def photo(self, index: int) -> torch.Tensor:
         if index not in self.cache:
             image = load_pil(self.files[index], size=None)
             short = min(image.size)
-            image = resize_long_side(image, round(max(image.size) * self.size * 1.25 / short))
-            tensor = to_tensor(image)[0]  # (3, H, W), shorter side 1.25 x crop
+            target = 1.25 * (self.photo_size or self.size)
+            image = resize_long_side(image, round(max(image.size) * target / short))
+            tensor = to_tensor(image)[0]  # (3, H, W), shorter side 1.25 x the working size
             if len(self.cache) >= self.cache_limit:
                 return tensor
             self.cache[index] = tensor
@@ -134,9 +158,13 @@ class Crops(Dataset):
         index, seed = item
         g = torch.Generator().manual_seed(seed)
         x = self.photo(index)
-        scale = 1 + 0.25 * torch.rand((), generator=g).item()  # crop 80-100% of the shorter side
-        side = min(x.shape[1:]) / scale
-        x = torch.nn.functional.interpolate(x[None], scale_factor=self.size / side, mode="bilinear",
+        jitter = torch.rand((), generator=g).item()
+        if self.photo_size:
+            factor = self.photo_size * (0.9 + 0.2 * jitter) / min(x.shape[1:])  # shorter side ~ photo_size
+            factor = max(factor, (self.size + 1) / min(x.shape[1:]))  # never smaller than the crop
+        else:
+            factor = self.size * (1 + 0.25 * jitter) / min(x.shape[1:])  # crop 80-100% of the shorter side
+        x = torch.nn.functional.interpolate(x[None], scale_factor=factor, mode="bilinear",
                                             antialias=True, align_corners=False)[0]
         top = int(torch.randint(0, x.shape[1] - self.size + 1, (), generator=g))
         left = int(torch.randint(0, x.shape[2] - self.size + 1, (), generator=g))
@@ -165,30 +193,44 @@ class StepBatches(torch.utils.data.Sampler):
 
 def perceptual_terms(
     vgg: VGGFeatures, out: torch.Tensor, photos: torch.Tensor, grams: dict[str, torch.Tensor],
-    cfg: TrainConfig, dtype: torch.dtype | None,
+    cfg: TrainConfig,
 ) -> dict[str, torch.Tensor]:
-    """The weighted, target-scaled terms of the batch loss (each averaged over the batch)."""
-    with torch.autocast(out.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-        f_out = vgg(out)
-        with torch.no_grad():
-            f_in = vgg(photos)[cfg.content_layer]
-    f_out = {k: v.float() for k, v in f_out.items()}
-    p = f_in.float()
-    terms = {"content": cfg.content_weight * (content_loss(f_out[cfg.content_layer], p) / content_scale(p)).mean()}
-    for l in cfg.style_layers:
-        f = f_out[l]
-        a = grams[l] * (f.shape[2] * f.shape[3])  # the painting's Gram over this crop's M positions
-        e = style_loss(f, a) / style_scale(grams[l])  # (B,)
-        terms[f"style:{l}"] = cfg.style_weight / len(cfg.style_layers) * e.mean()
+    """The weighted, target-scaled terms of the batch loss, each averaged over the batch.
+
+    The same functions as the optimisation's objective (``losses.loss_terms``
+    with each term divided by its target's size); ``vgg`` runs in its own
+    arithmetic (a bf16 copy on fast hardware).
+    """
+    f_out = vgg(out)
+    with torch.no_grad():
+        p = vgg(photos)[cfg.content_layer].float()  # P: each photo is its own content target
+    e_c = content_loss(f_out[cfg.content_layer], p)  # (B,)
+    e_s = [style_loss(f_out[l], grams[l] * (f_out[l].shape[2] * f_out[l].shape[3])) for l in cfg.style_layers]
+    parts = loss_terms(e_c, e_s, alpha=cfg.content_weight, beta=cfg.style_weight, content_norm=content_scale(p),
+                       style_norms=[style_scale(grams[l]) for l in cfg.style_layers])
+    terms = {"content": parts["content"].mean()}
+    terms.update({f"style:{l}": parts[f"style:{i}"].mean() for i, l in enumerate(cfg.style_layers)})
     if cfg.tv_weight:
         terms["tv"] = cfg.tv_weight * (tv_loss(out.float()) / out[0].numel()).mean()
     return terms
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # a reader (or a resume after SIGKILL) never sees half a file
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_atomic(path, buffer.getvalue())  # a resume after SIGKILL never sees half a file
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict:
+    """A training checkpoint, or one ValueError saying it is damaged (truncated, garbage, not ours)."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+        if not {"model", "optimizer", "step", "seconds", "config"} <= set(state):
+            raise KeyError("keys")
+    except Exception as err:
+        raise ValueError(f"cannot resume: {path} is damaged or not a stylelib checkpoint "
+                         f"({type(err).__name__}); delete it to start over") from None
+    return state
 
 
 def paths_for(output: str | os.PathLike) -> dict[str, Path]:
@@ -219,27 +261,34 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     net = TransformerNet(cfg.network, cfg.width).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)  # bf16 needs none
-    start, seconds = 0, 0.0
+    start, seconds, cpu_seconds = 0, 0.0, 0.0
     if resume and paths["checkpoint"].exists():
-        state = torch.load(paths["checkpoint"], map_location=device, weights_only=True)
+        state = load_checkpoint(paths["checkpoint"], device)
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
         changed = [k for k, v in dataclasses.asdict(cfg).items() if k not in ("steps", "device", "workers") and saved.get(k) != v]
         if changed:
             raise ValueError(f"--resume: the checkpoint was trained with other {', '.join(changed)}")
-        net.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start, seconds = state["step"], state["seconds"]
+        try:
+            net.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise ValueError(f"cannot resume from {paths['checkpoint']}: its weights do not fit this network "
+                             f"({type(err).__name__})") from None
+        start, seconds, cpu_seconds = state["step"], state["seconds"], state.get("cpu_seconds", 0.0)
     memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
     net = net.to(memory_format=memory)
+    if world > 1:  # batch norm (the paper network) over the whole step's batch, not each process's share
+        net = synchronise(net, device)
     model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
-    vgg = VGGFeatures((cfg.content_layer,) + cfg.style_layers, arch=cfg.arch, weights=cfg.weights, device=device)
+    # the loss network: a frozen copy in the low-precision dtype, cast once (not autocast at every step)
+    vgg = get_extractor((cfg.content_layer,) + cfg.style_layers, cfg.arch, cfg.weights, "max", str(device), dtype)
     style_image = load_image(resolve_image(cfg.style), size=cfg.style_size or 2 * cfg.image_size).to(device)
-    with torch.no_grad(), torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+    with torch.no_grad():
         sf = vgg(style_image)
-    grams = {l: gram_matrix(sf[l].float()) / (sf[l].shape[2] * sf[l].shape[3]) for l in cfg.style_layers}
+    grams = {l: gram_per_position(sf[l]) for l in cfg.style_layers}  # Â = A / M: crops may differ in size
     val = load_image(resolve_image(cfg.val_image), size=384).to(device)
     loader = DataLoader(
-        Crops(files, cfg.image_size), batch_sampler=StepBatches(len(files), cfg.batch_size, cfg.seed, start, cfg.steps, rank, world),
+        Crops(files, cfg.image_size, photo_size=cfg.photo_size), batch_sampler=StepBatches(len(files), cfg.batch_size, cfg.seed, start, cfg.steps, rank, world),
         num_workers=cfg.workers, collate_fn=torch.stack,
     )
     info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
@@ -247,14 +296,17 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     if rank == 0:
         paths["model"].parent.mkdir(parents=True, exist_ok=True)
         paths["previews"].mkdir(parents=True, exist_ok=True)
-    clock = time.perf_counter()
+    clock, cpu_clock = time.perf_counter(), time.process_time()
     step = start
     for step, photos in enumerate(loader, start=start + 1):
         photos = photos.to(device, memory_format=memory)
+        if cfg.lr_schedule == "cosine":  # a function of the step alone, so --resume stays exact
+            for group in optimizer.param_groups:
+                group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - 1) / cfg.steps))
         model.train()
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out = model(photos)
-        terms = perceptual_terms(vgg, out, photos, grams, cfg, dtype)
+        terms = perceptual_terms(vgg, out, photos, grams, cfg)
         loss = sum(terms.values())
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -263,7 +315,9 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         if rank != 0:
             continue
         elapsed = seconds + time.perf_counter() - clock
-        it = TrainIterate(step, cfg.steps, loss.item(), {k: v.item() for k, v in terms.items()}, elapsed, info=info)
+        cpu = cpu_seconds + time.process_time() - cpu_clock
+        it = TrainIterate(step, cfg.steps, loss.item(), {k: v.item() for k, v in terms.items()}, elapsed, cpu,
+                          info=info)
         if step % cfg.preview_every == 0 or step == cfg.steps:
             net.eval()
             with torch.no_grad():
@@ -271,13 +325,14 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
             save_image(it.preview, paths["previews"] / f"step_{step:06d}.jpg")
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             _save_atomic({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                          "seconds": elapsed, "config": dataclasses.asdict(cfg)}, paths["checkpoint"])
+                          "seconds": elapsed, "cpu_seconds": cpu, "config": dataclasses.asdict(cfg)},
+                          paths["checkpoint"])
             it.checkpoint = str(paths["checkpoint"])
         yield it
     if rank == 0 and step == cfg.steps:
-        from .fast import save_model
-
-        save_model(net, paths["model"], cfg, seconds=seconds + time.perf_counter() - clock, info=info)
+        cpu = cpu_seconds + time.process_time() - cpu_clock
+        save_model(net, paths["model"], cfg, seconds=seconds + time.perf_counter() - clock,
+                   info={**info, "cpu_seconds": round(cpu, 1)})
     if world > 1:
         dist.barrier()
 

@@ -4,76 +4,24 @@ Simonyan & Zisserman (2015), "Very Deep Convolutional Networks for
 Large-Scale Image Recognition". Gatys et al. used VGG-19; the blog this kit
 grew from used VGG-16. Lessons 01 and 06.
 
-Layers are named ``conv{block}_{i}``, ``relu{block}_{i}`` and
-``pool{block}``: ``relu4_2`` is the ReLU after the second convolution of the
-fourth block. The extractor is built only as deep as the deepest layer asked
-for, so asking for ``relu2_2`` costs two blocks, not five.
+Layers are named as in :mod:`stylelib.architecture` (``relu4_2``: the ReLU
+after the second convolution of the fourth block). The extractor is built
+only as deep as the deepest layer asked for, so asking for ``relu2_2``
+costs two blocks, not five.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from functools import lru_cache
 from typing import Sequence
 
 import torch
 from torch import nn
 
 from . import weights as _weights
-
-ARCHS = ("vgg19", "vgg16")
-POOLINGS = ("max", "avg")
-_BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
-_WIDTHS = (64, 128, 256, 512, 512)
-
-
-def check_choice(name: str, value: object, allowed: Sequence) -> None:
-    """Raise ValueError naming the allowed values (the tuple the code uses)."""
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
-
-
-def layer_names(arch: str = "vgg19") -> tuple[str, ...]:
-    """All layer names of ``arch`` in forward order: conv1_1, relu1_1, ..., pool5."""
-    check_choice("arch", arch, ARCHS)
-    names: list[str] = []
-    for block, convs in enumerate(_BLOCKS[arch], start=1):
-        for i in range(1, convs + 1):
-            names += [f"conv{block}_{i}", f"relu{block}_{i}"]
-        names.append(f"pool{block}")
-    return tuple(names)
-
-
-def conv_shapes(arch: str = "vgg19") -> dict[str, tuple[int, int]]:
-    """(in_channels, out_channels) of every conv layer, keyed by name."""
-    shapes, c_in = {}, 3
-    for block, convs in enumerate(_BLOCKS[arch], start=1):
-        for i in range(1, convs + 1):
-            shapes[f"conv{block}_{i}"] = (c_in, _WIDTHS[block - 1])
-            c_in = _WIDTHS[block - 1]
-    return shapes
-
-
-def check_layers(layers: Sequence[str], arch: str = "vgg19") -> None:
-    """Raise ValueError for a layer name ``arch`` does not have."""
-    names = layer_names(arch)
-    for layer in layers:
-        if layer not in names:
-            raise ValueError(
-                f"unknown layer {layer!r} for {arch}; layers are named like "
-                f"relu4_2, conv1_1, pool3: one of {', '.join(names)}"
-            )
-
-
-def downsampling(layer: str) -> int:
-    """How many 2x poolings come before ``layer`` (relu4_2 -> 3, pool4 -> 4)."""
-    block = int(layer[4] if layer.startswith("pool") else layer.split("_")[0][-1])
-    return block if layer.startswith("pool") else block - 1
-
-
-def min_side(layers: Sequence[str]) -> int:
-    """Smallest image side for which every layer still has a 1x1 feature map."""
-    return 2 ** max(downsampling(layer) for layer in layers)
-
+from .architecture import ARCHS, POOLINGS, check_layers, conv_shapes, layer_names, min_side  # noqa: F401
+from .validate import check_choice
 
 class VGGFeatures(nn.Module):
     """Frozen VGG that returns ``{layer_name: features}`` for the layers asked for.
@@ -126,8 +74,8 @@ class VGGFeatures(nn.Module):
                 pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
                 modules[name] = pool(kernel_size=2, stride=2)
         self.net = nn.Sequential(modules)
-        self.register_buffer("mean", torch.tensor(loaded.mean).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(loaded.std).view(1, 3, 1, 1))
+        # plain floats, not buffers: a bf16 copy of the network still preprocesses in fp32
+        self.mean, self.std = tuple(map(float, loaded.mean)), tuple(map(float, loaded.std))
         self.bgr = loaded.bgr
         self.requires_grad_(False)
         self.eval()
@@ -136,9 +84,12 @@ class VGGFeatures(nn.Module):
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         """[0, 1] RGB -> what the weights expect (a new tensor; input untouched)."""
         x = images.flip(1) if self.bgr else images  # (B, 3, H, W)
-        return (x - self.mean) / self.std
+        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        return (x - mean) / std
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``{layer: features}``, in the network's own dtype (a bf16 copy returns bf16 features)."""
         if images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(f"expected images of shape (B, 3, H, W); got {tuple(images.shape)}")
         need = min_side(self.layers)
@@ -148,8 +99,9 @@ class VGGFeatures(nn.Module):
                 f"image {w}x{h} is too small for layer(s) {', '.join(self.layers)}: "
                 f"each side needs at least {need} px"
             )
-        x = self.preprocess(images)
-        if self.net[0].weight.is_contiguous(memory_format=torch.channels_last):
+        weight = self.net[0].weight
+        x = self.preprocess(images.float()).to(weight.dtype)
+        if weight.is_contiguous(memory_format=torch.channels_last):
             x = x.contiguous(memory_format=torch.channels_last)  # NHWC convs are faster on CPU and GPU
         out = {}
         for name, module in self.net.named_children():
@@ -157,3 +109,18 @@ class VGGFeatures(nn.Module):
             if name in self.layers:
                 out[name] = x
         return out
+
+
+@lru_cache(maxsize=4)  # a few configurations at once (a server's runs, its Look inside, a judge)
+def get_extractor(layers: tuple, arch: str, weights: str, pooling: str, device: str,
+                  dtype: torch.dtype | None = None) -> VGGFeatures:
+    """One frozen extractor per configuration, reused across calls (it holds no state).
+
+    ``dtype`` (e.g. bf16) casts a copy of the weights once: the network then
+    runs in that arithmetic with no per-call conversion (autocast would
+    convert every layer's weights and inputs at every evaluation).
+    """
+    net = VGGFeatures(layers, arch=arch, weights=weights, pooling=pooling, device=device)
+    if device != "mps":
+        net = net.to(memory_format=torch.channels_last)
+    return net.to(dtype) if dtype is not None else net

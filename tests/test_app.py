@@ -55,15 +55,13 @@ def client(url):
 
 
 def args(app_module, content, style, **overrides):
-    """Positional arguments for /stylize: the images, then every control at its default."""
-    d = app_module.DEFAULTS
-    values = {n: getattr(d, n) if hasattr(d, n) else 1.0 for n in app_module.CONTROL_NAMES}
-    values.update({"size": 64, "steps": 4, **overrides})
-    return [handle_file(str(content)), handle_file(str(style)), *[values[n] for n in app_module.CONTROL_NAMES]]
+    """Named arguments for /stylize: the images and a tiny size; every other control keeps its default."""
+    return {"content": handle_file(str(content)), "style": handle_file(str(style)), "size": 64, "steps": 4,
+            **overrides}
 
 
 def test_run_streams_images_and_progress_then_png_and_recipe(app_module, client):
-    job = client.submit(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=40),
+    job = client.submit(**args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=40),
                         api_name="/stylize")
     codes = set()
     while not job.done():
@@ -81,10 +79,11 @@ def test_run_streams_images_and_progress_then_png_and_recipe(app_module, client)
     assert recipe["options"]["steps"] == 40 and recipe["seed"] == 0
     assert command.startswith("stylelib stylize grace-hopper starry-night -o stylized.png")
     assert "--size 64" in command and "--steps 40" in command
-    # the time note now predicts from this run: for the same size and steps, about its own duration
-    note = app_module.time_note(64, 40, 1)
-    assert "measured from the last" in note and app_module.MEASURED
-    predicted = float(note.split("about **")[1].split(" s**")[0])
+    # the first preview is the one-pass network's picture, before the first step
+    assert "Starting" in outputs[0][2] and outputs[0][0]
+    # the time note (stylelib.cost, calibrated here) predicts about this run's own duration
+    note = app_module.stylise.time_note(64, 40, 1)
+    predicted = float(note.split("**")[1].split(" s")[0])
     assert 0.5 * recipe["seconds"] <= predicted <= 2 * recipe["seconds"], (note, recipe["seconds"])
 
 
@@ -117,28 +116,62 @@ def test_bad_upload_is_a_clear_error_and_the_app_keeps_serving(app_module, clien
     path = tmp_path / name
     path.write_bytes(make())
     with pytest.raises(Exception) as info:
-        client.predict(*args(app_module, path, example_path("starry-night"), steps=1), api_name="/stylize")
+        client.predict(**args(app_module, path, example_path("starry-night"), steps=1), api_name="/stylize")
     assert message in str(info.value) and "content image" in str(info.value)
     assert str(tmp_path) not in str(info.value) and "/tmp/" not in str(info.value)  # no server paths
-    good = client.predict(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1),
+    good = client.predict(**args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1),
                           api_name="/stylize")
     assert "Done" in good[2]
 
 
-def test_region_mask_runs_and_is_recorded_and_a_bad_one_is_a_clear_error(app_module, client, tmp_path):
-    mask = Image.new("L", (60, 40), 0)
-    mask.paste(255, (30, 0, 60, 40))  # the painting on the right half only
-    mask.save(tmp_path / "right.png")
-    out = client.predict(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=2,
-                               style_masks=handle_file(str(tmp_path / "right.png"))), api_name="/stylize")
+def _strokes(tmp_path, w, h, paint):
+    """An RGBA layer the size of the photo, painted by ``paint(draw)``, as the ImageEditor sends it."""
+    from PIL import ImageDraw
+
+    layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    paint(ImageDraw.Draw(layer))
+    layer.save(tmp_path / "layer.png")
+    return handle_file(str(tmp_path / "layer.png"))
+
+
+def test_regions_painted_in_the_browser_reach_the_library(app_module, client, tmp_path):
+    photo = example_path("grace-hopper")
+    with Image.open(photo) as im:
+        w, h = im.size
+    red, green = app_module.stylise.BRUSHES[0][0], app_module.stylise.BRUSHES[1][0]
+    layer = _strokes(tmp_path, w, h, lambda d: (d.rectangle([0, 0, w // 2, h], fill=red),
+                                                d.rectangle([w // 2, 0, w, h], fill=green)))
+    editor = {"background": handle_file(str(photo)), "layers": [layer], "composite": None}
+    out = client.predict(**args(app_module, photo, example_path("starry-night"), steps=2,
+                                style2=handle_file(str(example_path("great-wave"))), regions=editor),
+                         api_name="/stylize")
     assert "Done" in out[2]
     recipe = read_json(out[3])
-    assert recipe["options"]["style_masks"] == ["right.png"] and "--style-masks right.png" in out[4]
-    (tmp_path / "bad.png").write_bytes(b"not a mask")
-    with pytest.raises(Exception) as info:
-        client.predict(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1,
-                             style_masks=handle_file(str(tmp_path / "bad.png"))), api_name="/stylize")
-    assert "region mask" in str(info.value) and "not an image" in str(info.value)
+    assert recipe["options"]["style_masks"] == ["region-1.png", "region-2.png"]
+    assert recipe["styles"] == ["starry-night", "great-wave"]
+    assert "--style-masks region-1.png region-2.png" in out[4]
+    masks = sorted(f for f in out[3] if "region-" in f)
+    with Image.open(masks[0]) as left, Image.open(masks[1]) as right:
+        a, b = np.asarray(left.convert("L"), float) / 255, np.asarray(right.convert("L"), float) / 255
+    half = a.shape[1] // 2
+    assert a[:, : half - 2].mean() > 0.95 and a[:, half + 2 :].mean() < 0.05  # painting 1 on the left
+    assert b[:, half + 2 :].mean() > 0.95 and b[:, : half - 2].mean() < 0.05  # painting 2 on the right
+    # nothing painted: the two paintings blend over the whole picture, by weight
+    blank = _strokes(tmp_path, w, h, lambda d: None)
+    out = client.predict(**args(app_module, photo, example_path("starry-night"), steps=1, weight2=3,
+                                style2=handle_file(str(example_path("great-wave"))),
+                                regions={"background": handle_file(str(photo)), "layers": [blank], "composite": None}),
+                         api_name="/stylize")
+    recipe = read_json(out[3])
+    assert recipe["options"]["style_masks"] is None and recipe["options"]["style_blend"] == [1.0, 3.0]
+
+
+def test_presets_apply_and_are_recorded(app_module, client):
+    out = client.predict(**args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1,
+                                preset="bold", style_weight=100.0, tv_weight=2.0), api_name="/stylize")
+    recipe = read_json(out[3])
+    assert recipe["options"]["preset"] == "bold" and recipe["options"]["style_weight"] == 100.0
+    assert "--preset bold" in out[4]
 
 
 def _odd_images(tmp_path):
@@ -165,7 +198,7 @@ def _odd_images(tmp_path):
 
 def test_odd_but_valid_uploads_work(app_module, client, tmp_path):
     for name in _odd_images(tmp_path):
-        out = client.predict(*args(app_module, tmp_path / name, example_path("starry-night"), steps=1),
+        out = client.predict(**args(app_module, tmp_path / name, example_path("starry-night"), steps=1),
                              api_name="/stylize")
         assert "Done" in out[2], name
         size = png_size(out[3])
@@ -179,7 +212,7 @@ def test_two_clients_at_once_get_their_own_results(app_module, url):
 
     def run(key, content):
         c = Client(url, verbose=False)
-        out = c.predict(*args(app_module, example_path(content), example_path("great-wave"), steps=3),
+        out = c.predict(**args(app_module, example_path(content), example_path("great-wave"), steps=3),
                         api_name="/stylize")
         results[key] = read_json(out[3])
 
@@ -192,7 +225,7 @@ def test_two_clients_at_once_get_their_own_results(app_module, url):
 
 
 def test_cancel_stops_a_run_and_frees_the_worker(app_module, client):
-    job = client.submit(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1000),
+    job = client.submit(**args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1000),
                         api_name="/stylize")
     while job.status().code != Status.PROGRESS:
         time.sleep(0.05)
@@ -204,14 +237,15 @@ def test_cancel_stops_a_run_and_frees_the_worker(app_module, client):
     assert job.done()
     # the worker is free: a short run starts and finishes promptly
     start = time.perf_counter()
-    out = client.predict(*args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1),
+    out = client.predict(**args(app_module, example_path("grace-hopper"), example_path("starry-night"), steps=1),
                          api_name="/stylize")
     assert "Done" in out[2] and time.perf_counter() - start < 30
 
 
 def test_look_inside(app_module, client):
-    out = client.predict(handle_file(str(example_path("grace-hopper"))), handle_file(str(example_path("great-wave"))),
-                         "relu2_1", "relu3_1", api_name="/inspect")
+    out = client.predict(content=handle_file(str(example_path("grace-hopper"))),
+                         style=handle_file(str(example_path("great-wave"))), layer="relu2_1", mrf_layer="relu3_1",
+                         api_name="/inspect")
     features, grams, match, note, match_image = out
     assert all(p is not None for p in (features, grams, match))
     with Image.open(match_image) as im:
@@ -234,10 +268,11 @@ def test_local_by_default_with_an_upload_limit(app_module):
 
 
 def test_instant_tab_image_and_video(app_module, client, tmp_path):
-    from stylelib.fast import list_models
+    from stylelib.models import list_models
 
     name = list_models()[0].name
-    out = client.predict(handle_file(str(example_path("kingfisher"))), name, 128, api_name="/instant")
+    out = client.predict(photo=handle_file(str(example_path("kingfisher"))), mode="Trained model", model=name,
+                         size=128, api_name="/instant")
     image, note = out
     with Image.open(image) as im:
         assert max(im.size) == 128
@@ -245,6 +280,30 @@ def test_instant_tab_image_and_video(app_module, client, tmp_path):
     from tests.test_fast import _synthetic_video
 
     _synthetic_video(tmp_path / "clip.mp4", frames=6)
-    video, note = client.predict(handle_file(str(tmp_path / "clip.mp4")), name, 128, 0.3,
-                                 api_name="/instant_video")
+    video, note = client.predict(video=handle_file(str(tmp_path / "clip.mp4")), mode="Trained model",
+                                 model=name, size=128, smooth=0.3, api_name="/instant_video")
     assert str(video["video"] if isinstance(video, dict) else video).endswith(".mp4") and "Done" in note
+
+
+def test_instant_any_painting_builtin_and_style_space(app_module, client, tmp_path):
+    photo, painting = handle_file(str(example_path("kingfisher"))), handle_file(str(example_path("starry-night")))
+    image, note = client.predict(photo=photo, mode="Any painting", painting=painting, strength=0.8, size=64,
+                                 api_name="/instant")
+    with Image.open(image) as im:
+        assert max(im.size) == 64
+    assert "any painting" in note and "ms" in note
+    blended, note = client.predict(photo=photo, mode="Any painting", painting=painting,
+                                   painting2=handle_file(str(example_path("great-wave"))), blend=0.5, size=64,
+                                   api_name="/instant")
+    assert "blended 0.50 : 0.50" in note
+    image, note = client.predict(photo=photo, mode="Built-in styles", builtin=7, size=64, api_name="/instant")
+    assert "built-in style 7" in note
+    (tmp_path / "bad.jpg").write_bytes(b"not a painting")
+    with pytest.raises(Exception) as info:
+        client.predict(photo=photo, mode="Any painting", painting=handle_file(str(tmp_path / "bad.jpg")), size=64,
+                       api_name="/instant")
+    assert "painting can't be used" in str(info.value) and "not an image" in str(info.value)
+    space, note = client.predict(painting=painting, painting2=None, style_size=256, api_name="/style_space")
+    with Image.open(space) as im:
+        assert im.size == app_module.instant.CANVAS
+    assert "PCA" in note

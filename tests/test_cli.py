@@ -5,6 +5,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_stylize_end_to_end_writes_png_and_recipe(tmp_path):
     (["NOT_AN_IMAGE", "starry-night"], "not an image"),
     (["grace-hopper", "starry-night", "--style-layers", "relu9_1"], "unknown layer 'relu9_1'"),
     (["grace-hopper", "starry-night", "--size", "10"], "too small"),
-    (["grace-hopper", "starry-night", "--size", "300", "--style-scale", "0.02"], "style image is"),
+    (["grace-hopper", "starry-night", "--size", "300", "--style-scale", "0.06"], "style image is"),
 ])
 def test_bad_input_is_one_line_and_nonzero(tmp_path, args, message):
     (tmp_path / "text.jpg").write_text("hello")
@@ -73,3 +74,80 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, args, message):
 def test_examples_lists_credits():
     out = run("examples")
     assert out.returncode == 0 and "The Starry Night, Vincent van Gogh" in out.stdout
+
+
+def _damaged_models(tmp_path):
+    """Model files damaged in the ways a download or a disk can damage them."""
+    from stylelib.models import model_path
+
+    good = model_path("starry-night").read_bytes()
+    (tmp_path / "garbage.safetensors").write_bytes(b"\xff" * 8 + good[8:])
+    (tmp_path / "truncated.safetensors").write_bytes(good[: len(good) // 2])
+    (tmp_path / "text.safetensors").write_text("not a model at all")
+    import torch
+    from safetensors.torch import load, save
+
+    state = load(good)
+    key = next(iter(state))
+    state[key] = torch.full_like(state[key], float("nan"))
+    meta = json.loads(good[8 : 8 + int.from_bytes(good[:8], "little")])["__metadata__"]
+    (tmp_path / "nan.safetensors").write_bytes(save(state, metadata=meta))
+
+
+HOSTILE = [
+    (["stylize", "grace-hopper", "starry-night", "--size", "100000", "--steps", "2"], "size must be a whole number"),
+    (["stylize", "grace-hopper", "starry-night", "--size", "8000", "--steps", "2"], "px would fit"),
+    (["stylize", "grace-hopper", "starry-night", "--content-weight", "1e20"], "content_weight must be a number"),
+    (["stylize", "grace-hopper", "starry-night", "--content-weight", "inf"], "content_weight must be a number"),
+    (["stylize", "grace-hopper", "starry-night", "--style-layer-weights", "nan", "1", "1", "1", "1"],
+     "each of style_layer_weights"),
+    (["stylize", "grace-hopper", "starry-night", "--seed", "1e30"], "invalid int value"),
+    (["stylize", "grace-hopper", "starry-night", "--seed", "99999999999999999999"], "seed must be a whole number"),
+    (["stylize", "grace-hopper", "starry-night", "--weights", "/etc/passwd"], "cannot read weights file"),
+    (["stylize", "grace-hopper", "starry-night", "--preset", "wild"], "invalid choice"),
+    (["apply", "starry-night", "BIRD", "--size", "100000"], "--size must be from 16 to 8192"),
+    (["apply", "starry-night", "BIRD", "--size", "-5"], "--size must be from 16 to 8192"),
+    (["apply", "starry-night", "BIRD", "--size", "0"], "--size must be from 16 to 8192"),
+    (["apply", "starry-night", "DOT"], "too small"),
+    (["apply", "starry-night", "BIRD", "--smooth", "nan"], "smooth must be from 0"),
+    (["apply", "MODEL:garbage", "BIRD"], "not a readable safetensors model"),
+    (["apply", "MODEL:truncated", "BIRD"], "not a readable safetensors model"),
+    (["apply", "MODEL:text", "BIRD"], "not a readable safetensors model"),
+    (["apply", "MODEL:nan", "BIRD"], "non-finite"),
+    (["apply", "starry-night", "CLIP"], "not a video that can be read"),
+]
+
+
+@pytest.mark.parametrize("args, message", HOSTILE, ids=[" ".join(a[:1] + a[3:5]) for a, _ in HOSTILE])
+def test_hostile_input_is_one_line_nonzero_and_writes_nothing(tmp_path, args, message):
+    from PIL import Image
+
+    Image.new("RGB", (80, 60), "red").save(tmp_path / "bird.png")
+    Image.new("RGB", (1, 1), "red").save(tmp_path / "dot.png")
+    (tmp_path / "clip.mp4").write_bytes(b"\x00" * 2000)
+    _damaged_models(tmp_path)
+    subs = {"BIRD": str(tmp_path / "bird.png"), "DOT": str(tmp_path / "dot.png"), "CLIP": str(tmp_path / "clip.mp4")}
+    words = [subs.get(a, str(tmp_path / f"{a[6:]}.safetensors") if a.startswith("MODEL:") else a) for a in args]
+    target = ["-o", str(tmp_path / "out" / ("x.png" if args[0] == "stylize" else ""))]
+    start = time.perf_counter()
+    result = run(*words, *target, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
+    assert time.perf_counter() - start < 120  # refused before the work, not after
+
+
+def test_train_resume_from_a_damaged_checkpoint_is_one_line(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (64, 64), "blue").save(photos / "a.png")
+    for damage in (b"garbage" * 10, b"PK\x03\x04" + b"\x00" * 100):
+        (tmp_path / "m.ckpt").write_bytes(damage)
+        result = run("train", "starry-night", "--data", str(photos), "-o", str(tmp_path / "m.safetensors"),
+                     "--resume", "--steps", "2", "--width", "8", "--image-size", "32")
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "damaged or not a stylelib checkpoint" in lines[0], result.stderr

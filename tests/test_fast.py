@@ -12,7 +12,9 @@ import torch
 
 from stylelib import load_example, save_image
 from stylelib.images import resize_tensor
-from stylelib.fast import Stylizer, list_models, load_model, stylize_fast, stylize_video
+from stylelib.fast import Stylizer, stylize_fast
+from stylelib.media import stylize_video
+from stylelib.models import list_models, load_model
 from stylelib.train import TrainConfig, perceptual_terms
 from stylelib.transformer_net import TransformerNet
 from stylelib.vgg import VGGFeatures
@@ -54,11 +56,11 @@ def test_one_training_step_changes_weights_and_lowers_the_loss():
     net = TransformerNet("improved", width=8).train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)  # the training default
     before = [p.detach().clone() for p in net.parameters()]
-    loss0 = sum(perceptual_terms(vgg, net(photos), photos, grams, cfg, None).values())
+    loss0 = sum(perceptual_terms(vgg, net(photos), photos, grams, cfg).values())
     opt.zero_grad()
     loss0.backward()
     opt.step()
-    loss1 = sum(perceptual_terms(vgg, net(photos), photos, grams, cfg, None).values())
+    loss1 = sum(perceptual_terms(vgg, net(photos), photos, grams, cfg).values())
     assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
     assert loss1.item() < loss0.item()
 
@@ -123,7 +125,7 @@ def _ddp_gradients(rank, world, port, out):
     net = torch.nn.parallel.DistributedDataParallel(TransformerNet("improved", width=8))
     photos, vgg, grams, cfg = _loss_fixture()
     share = photos[rank::world]
-    sum(perceptual_terms(vgg, net(share), share, grams, cfg, None).values()).backward()
+    sum(perceptual_terms(vgg, net(share), share, grams, cfg).values()).backward()
     if rank == 0:
         torch.save({k: p.grad for k, p in net.module.named_parameters()}, out)
     dist.destroy_process_group()
@@ -154,7 +156,7 @@ def test_ddp_gradients_are_the_single_process_batch_mean(tmp_path):
     torch.manual_seed(0)
     net = TransformerNet("improved", width=8)
     photos, vgg, grams, cfg = _loss_fixture()
-    sum(perceptual_terms(vgg, net(photos), photos, grams, cfg, None).values()).backward()
+    sum(perceptual_terms(vgg, net(photos), photos, grams, cfg).values()).backward()
     # Equal up to summation order. Tensors whose gradient is only rounding noise (conv biases
     # that an instance norm cancels) are compared as part of the whole vector only.
     whole = torch.cat([p.grad.flatten() for _, p in net.named_parameters()])
@@ -162,6 +164,51 @@ def test_ddp_gradients_are_the_single_process_batch_mean(tmp_path):
     for k, p in net.named_parameters():
         if p.grad.norm() > 1e-3 * whole.norm():
             assert (ddp[k] - p.grad).norm() <= 1e-3 * p.grad.norm(), k
+
+
+def _paper_ddp(rank, world, port, out, synchronised):
+    import torch.distributed as dist
+
+    from stylelib.batchnorm import synchronise
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    net = TransformerNet("paper", width=8).train()
+    net = synchronise(net, torch.device("cpu")) if synchronised else net
+    model = torch.nn.parallel.DistributedDataParallel(net)
+    photos = torch.rand(4, 3, 24, 24, generator=torch.Generator().manual_seed(1))
+    share = photos[rank::world]
+    (model(share) - 0.3).pow(2).mean().backward()
+    if rank == 0:
+        torch.save({"grads": {k: p.grad for k, p in net.named_parameters()},
+                    "stats": {k: v for k, v in net.state_dict().items() if "running" in k}}, out)
+    dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("synchronised", [True, False])
+def test_paper_network_batch_norm_uses_the_global_batch_under_ddp(tmp_path, synchronised):
+    """Two gloo processes, two photos each, must equal one process with all four (torch's SyncBatchNorm is
+    GPU-only; GlobalBatchNorm all-reduces the statistics). Without it the statistics are each share's."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_paper_ddp, args=(2, port, str(tmp_path / "g.pt"), synchronised), nprocs=2, join=True)
+    ddp = torch.load(tmp_path / "g.pt", weights_only=True)
+    torch.manual_seed(0)
+    net = TransformerNet("paper", width=8).train()
+    photos = torch.rand(4, 3, 24, 24, generator=torch.Generator().manual_seed(1))
+    (net(photos) - 0.3).pow(2).mean().backward()
+    stats = {k: v for k, v in net.state_dict().items() if "running" in k}
+    same_stats = all(torch.allclose(ddp["stats"][k], v, rtol=1e-4, atol=1e-6) for k, v in stats.items())
+    whole = torch.cat([p.grad.flatten() for _, p in net.named_parameters()])
+    ours = torch.cat([ddp["grads"][k].flatten() for k, _ in net.named_parameters()])
+    same_grads = (ours - whole).norm() < 1e-3 * whole.norm()
+    assert (same_stats and same_grads) == synchronised, (same_stats, float((ours - whole).norm() / whole.norm()))
 
 
 def test_torchrun_two_processes_trains_like_one(photos, tmp_path):
@@ -245,7 +292,7 @@ def test_video_round_trip_keeps_frames_size_and_audio(tmp_path):
     src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
     _synthetic_video(src)
     net = TransformerNet("improved", width=8).eval()
-    stylize_video(net, src, dst, batch=4)
+    stylize_video(Stylizer(net, precision="fp32"), src, dst, batch=4)
     with av.open(str(dst)) as f:
         frames = list(f.decode(video=0))
         assert len(frames) == 6 and (frames[0].height, frames[0].width) == (48, 64)

@@ -70,15 +70,14 @@ def test_memory_at_512_stays_under_the_bound():
     script = textwrap.dedent("""
         import resource, torch, json
         from stylelib.objective import Objective
-        from stylelib.optimize import get_extractor
+        from stylelib.vgg import get_extractor
         torch.manual_seed(0)
         content, style = torch.rand(1, 3, 512, 512), torch.rand(1, 3, 512, 512)
         layers = ("relu4_2", "relu3_1", "relu4_1")
-        net = get_extractor(layers, "vgg19", "caffe", "max", "cpu")
+        net = get_extractor(layers, "vgg19", "caffe", "max", "cpu", torch.bfloat16)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         obj = Objective(net, content, [style], content_layers=("relu4_2",), style_layers=(),
-                        mrf_layers=("relu3_1", "relu4_1"), mrf_weight=1.0, mrf_style_stride=2,
-                        autocast_dtype=torch.bfloat16)
+                        mrf_layers=("relu3_1", "relu4_1"), mrf_weight=1.0, mrf_style_stride=2)
         x = content.clone().requires_grad_(True)
         loss, terms, raw = obj(x)
         loss.backward()

@@ -64,12 +64,28 @@ def test_coarse_to_fine_runs_every_scale(pair):
     assert its[-1].image.shape == (1, 3, 64, 64) and its[1].image.shape == (1, 3, 32, 32)
 
 
-def test_preserve_color_luminance_keeps_the_photo_chroma(pair):
+@pytest.mark.parametrize("method", ["recombine", "luminance-only"])
+def test_preserve_color_keeps_the_photo_chroma_and_stylises_the_luminance(pair, method):
     content, style = pair
-    out = stylize(content, style, steps=3, preserve_color="luminance", **FAST)
-    chroma = lambda x: rgb_to_ycbcr(x)[:, 1:]
+    out = stylize(content, style, steps=10, preserve_color=method, **FAST)
+    chroma = lambda x: rgb_to_ycbcr(x)[:, 1:]  # noqa: E731
     # clamping to [0, 1] bends a few pixels; the rest keep the photo's Cb, Cr
     assert (chroma(out) - chroma(content)).abs().median() < 1e-3
+    plain = stylize(content, style, steps=10, **FAST)
+    change = lambda y: (rgb_to_ycbcr(y)[:, :1] - rgb_to_ycbcr(content)[:, :1]).abs().mean()  # noqa: E731
+    assert change(out) > 0.3 * change(plain) > 0  # the luminance was stylised, about as much
+
+
+def test_luminance_only_transfer_shows_the_network_grey_images_with_matched_luminance():
+    from stylelib.color import luminance, prepare
+
+    torch.manual_seed(0)
+    photo, painting = torch.rand(1, 3, 20, 30) * 0.5, torch.rand(1, 3, 16, 16)
+    seen, (style,) = prepare(photo, [painting], "luminance-only")
+    assert torch.equal(seen[:, 0], seen[:, 1]) and torch.equal(style[:, 0], style[:, 2])  # Y in every channel
+    y_photo, y_style = luminance(photo), style[:, :1]
+    torch.testing.assert_close(y_style.mean(), y_photo.mean(), atol=0.02, rtol=0)  # the paper's matching
+    torch.testing.assert_close(y_style.std(), y_photo.std(), atol=0.02, rtol=0)
 
 
 def test_several_styles_and_normalize_none(pair, gen):
@@ -86,7 +102,16 @@ def test_several_styles_and_normalize_none(pair, gen):
     (dict(init="zeros"), "init must be one of content, noise, style"),
     (dict(style_layers=("relu1_1",), style_layer_weights=(1, 2)), "1 style layers but 2"),
     (dict(size=8), "too small"),
-    (dict(steps=0), "steps must be at least 1"),
+    (dict(steps=0), "steps must be a whole number from 1 to 100000"),
+    (dict(content_weight=float("inf")), "content_weight must be a number from 0 to 1e\\+06"),
+    (dict(content_weight=1e20), "content_weight must be"),
+    (dict(style_layer_weights=(float("nan"), 1, 1, 1, 1)), "each of style_layer_weights"),
+    (dict(seed=1e30), "seed must be a whole number from 0 to 9223372036854775807"),
+    (dict(seed=-1), "seed must be"),
+    (dict(size=100000), "size must be a whole number from 1 to 8192"),
+    (dict(mrf_scales=(0.0,)), "each of mrf_scales"),
+    (dict(lr=0.0), "lr must be"),
+    (dict(preserve_color="luminance"), "preserve_color must be one of none, luminance-only, recombine, match"),
 ])
 def test_options_are_validated_with_the_allowed_values(bad, match):
     with pytest.raises(ValueError, match=match):

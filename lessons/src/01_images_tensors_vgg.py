@@ -30,7 +30,7 @@ import torch
 import stylelib
 from stylelib import plots
 from stylelib.vgg import VGGFeatures, layer_names
-from lesson_utils import FAST, pick, check_value
+from lesson_utils import FAST, pick, check
 
 SIZE = pick(384, 128)  # smaller in CI's fast mode
 print("fast mode:", FAST)
@@ -127,9 +127,10 @@ for name, f in features.items():
 # %% [markdown]
 # ## What the layers see
 #
-# Below, the first 16 feature maps of each layer for the photo and the
-# painting (each map scaled to its own range). Early layers respond to
-# edges and colours everywhere; deep layers respond to a few large parts.
+# Below, the first 16 feature maps of each of the five layers, relu1_1 to
+# relu5_1, for the photo and the painting (each map scaled to its own
+# range). Early layers respond to edges and colours everywhere; deep
+# layers respond to a few large parts.
 
 # %%
 with torch.no_grad():
@@ -137,7 +138,13 @@ with torch.no_grad():
 plots.feature_maps(feats, "relu1_1")
 
 # %%
+plots.feature_maps(feats, "relu2_1")
+
+# %%
 plots.feature_maps(feats, "relu3_1")
+
+# %%
+plots.feature_maps(feats, "relu4_1")
 
 # %%
 plots.feature_maps(feats, "relu5_1")
@@ -174,18 +181,20 @@ plots.feature_maps(one, LAYER, count=1)
 #    that is $N_l \times M_l$? Self-check below.
 # 3. torchvision's ImageNet weights expect RGB in [0, 1], minus the mean
 #    (0.485, 0.456, 0.406), divided by (0.229, 0.224, 0.225). Write
-#    `tv_preprocess(x)` and compare it with
-#    `VGGFeatures(["relu1_1"], weights="random").preprocess(x)` (the
-#    `random` weights use the torchvision convention).
+#    `tv_preprocess(x)` for (B, 3, H, W) images. Self-check below (you can
+#    also compare with `VGGFeatures(["relu1_1"], weights="random")
+#    .preprocess(x)`: the `random` weights use the torchvision convention).
 # 4. Pick a channel of `relu5_1` and describe in one sentence what it
 #    responds to in the photo and in the painting.
 
 # %%
 answer_1 = None  # the height of relu4_1 maps for a 256×256 input
-_ = check_value(answer_1, 256 // 2**3, "relu4_1 height",
-                "three poolings (after blocks 1, 2, 3) each halve it")
+_ = check("01.1", answer_1)
 
 # %%
 answer_2 = None  # N × M at relu3_1 for a 256×256 input
-_ = check_value(answer_2, 256 * 64 * 64, "N×M at relu3_1",
-                "N = 256 maps; two poolings make them 64×64")
+_ = check("01.2", answer_2)
+
+# %%
+tv_preprocess = None  # def tv_preprocess(x): ...
+_ = check("01.3", tv_preprocess)

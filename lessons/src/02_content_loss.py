@@ -29,7 +29,7 @@ from stylelib import plots
 from stylelib.images import resize_tensor
 from stylelib.losses import content_loss
 from stylelib.vgg import VGGFeatures
-from lesson_utils import pick, check_value, check_function
+from lesson_utils import pick, check
 
 SIZE, STEPS = pick(192, 48), pick(150, 5)
 
@@ -45,6 +45,12 @@ SIZE, STEPS = pick(192, 48), pick(150, 5)
 #
 # No average: the sum grows with $N_l M_l$, so the same weight means more
 # for a larger image. (The PyTorch tutorial uses the mean instead.)
+#
+# Gatys et al. take $P$ and $F$ at "conv4_2". In their Caffe network the
+# ReLU runs *in place*: it overwrites the convolution's output blob, so
+# what the code reads under the name conv4_2 is the value after the ReLU.
+# Here every layer has its own name, and that value is `relu4_2`. (Our
+# `conv4_2` is the value before the ReLU, which the paper never used.)
 
 # %% [markdown]
 # ## By hand
@@ -117,6 +123,19 @@ for layer in ["relu2_2", "relu4_2"]:
 # term this way before optimising; lesson 04 explains why.)
 
 # %% [markdown]
+# The naming, checked: `relu4_2` is `conv4_2` with its negative values set
+# to zero, and about how many of them are zero tells you how much the
+# ReLU changes.
+
+# %%
+net = VGGFeatures(["conv4_2", "relu4_2"], weights="caffe")
+with torch.no_grad():
+    out = net(photo)
+torch.testing.assert_close(out["relu4_2"], out["conv4_2"].clamp(min=0))
+zero = (out["relu4_2"] == 0).float().mean().item()
+print(f"relu4_2 == conv4_2 clamped at 0; {zero:.0%} of its values are 0")
+
+# %% [markdown]
 # ## Reconstructing an image from one layer's features
 #
 # Now the experiment of Gatys et al. (2016, figure 1, bottom row): start
@@ -171,7 +190,8 @@ plots.show_images([photo, painting, out],
 # - The sum is not normalised, so it grows with the layer's $N_l M_l$.
 # - Inverting one layer from noise shows what it keeps: shallow layers keep
 #   pixels, deep layers keep the arrangement of objects. Style transfer
-#   takes its content from `relu4_2`.
+#   takes its content from `relu4_2`, which is what the paper calls
+#   conv4_2 (Caffe's ReLU overwrites the convolution's output in place).
 #
 # ## Exercises
 #
@@ -181,20 +201,22 @@ plots.show_images([photo, painting, out],
 #    *mean* of $(F-P)^2$ instead of half the sum, shape (B,). Self-check
 #    below.
 # 3. By what factor does $E_c$ grow when both images are twice as wide and
-#    twice as high, if the features stay alike? What does that do to a
-#    fixed content weight α?
-# 4. Reconstruct from `conv4_2` (before the ReLU) instead of `relu4_2`.
-#    Which looks closer to the photo, and why might negative values help?
+#    twice as high, if the features stay alike? Self-check below. Then:
+#    the style errors $E_s^l$ do not grow with the size (lesson 03), so
+#    what does a fixed content weight α do at the larger size?
+# 4. Reconstruct from `conv4_2` (our name for the value *before* the
+#    ReLU, which Gatys et al.'s Caffe code never saw) instead of
+#    `relu4_2`. Which looks closer to the photo, and why might the
+#    negative values help?
 
 # %%
 answer_1 = None  # E_c for F = P + 1, N = 64, 32×32 positions
-_ = check_value(answer_1, 0.5 * 64 * 32 * 32, "E_c",
-                "½ times the number of entries N·M, each contributing 1²")
+_ = check("02.1", answer_1)
 
 # %%
 content_mean = None  # replace with: def content_mean(F, P): ...
-_ = check_function(content_mean,
-                   lambda F, P: (F - P).pow(2).flatten(1).mean(1),
-                   lambda g: (torch.randn(2, 4, 3, 3, generator=g),
-                              torch.randn(2, 4, 3, 3, generator=g)),
-                   "content_mean", "average over all but the batch dimension")
+_ = check("02.2", content_mean)
+
+# %%
+answer_3 = None  # the factor by which E_c grows at twice the width and height
+_ = check("02.3", answer_3)

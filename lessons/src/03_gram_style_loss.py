@@ -28,7 +28,7 @@ import stylelib
 from stylelib import plots
 from stylelib.losses import gram_matrix, style_loss
 from stylelib.vgg import VGGFeatures
-from lesson_utils import pick, check_value, check_function
+from lesson_utils import pick, check
 
 SIZE, STEPS = pick(160, 48), pick(150, 5)
 
@@ -152,29 +152,102 @@ torch.testing.assert_close(my_style_loss(x, A), style_loss(x, A))
 print("by hand == stylelib.losses.style_loss")
 
 # %% [markdown]
-# Tools disagree on the constant. For one image ($B = 1$):
+# Tools disagree on the constant. Call $r$ the ratio of a tool's style
+# loss to eq. 4 for the same features, $L_{\text{tool}} = r\,E_s$. To
+# give the same picture (the same balance against the content term), the
+# tool needs $\beta_{\text{tool}} = \beta / r$: the last column. For one
+# image ($B = 1$), with $k$ the number of poolings before the layer (so
+# $M_l = HW / 4^k$ for an $H \times W$ input):
 #
-# | tool | Gram | loss | relative to Gatys |
-# |---|---|---|---|
-# | Gatys et al., this kit | $FF^\top$ | $\sum(G-A)^2 / 4N^2M^2$ | 1 |
-# | PyTorch tutorial | $FF^\top / NM$ | mean over $N^2$ | $4 / N^2$ |
-# | neural-style (Lua) | $FF^\top / NM$ | mean over $N^2$ | $4 / N^2$ |
-# | crowsonkb | $FF^\top / M$ | mean over $N^2$ (then rescaled) | $4$ |
-# | Keras example | $FF^\top$ | $\sum(G-A)^2 / 4 \cdot 3^2 M^2$ | $N^2 / 9$ |
+# | tool | Gram | style loss of a layer | $r$ | β multiplier $1/r$ |
+# |---|---|---|---|---|
+# | Gatys et al. (eq. 4), this kit | $FF^\top$ | $\sum(G-A)^2 / 4N^2M^2$ | 1 | 1 |
+# | PyTorch tutorial | $FF^\top / NM$ | mean over the $N^2$ entries | $4 / N^2$ | $N^2/4$ |
+# | neural-style (Lua) | $FF^\top / NM$ | mean over the $N^2$ entries | $4 / N^2$ | $N^2/4$ |
+# | the blog's Keras code | $FF^\top / NM$ | mean over the $N^2$ entries | $4 / N^2$ | $N^2/4$ |
+# | Keras example | $FF^\top$ | $\sum(G-A)^2 / (4 \cdot 3^2 (HW)^2)$ | $N^2 / (9 \cdot 16^k)$ | $9 \cdot 16^k / N^2$ |
+# | crowsonkb | $FF^\top / M$ | $\sum d^2 / \sum \lvert d\rvert$, $d = (G-A)/M$ | not a constant | none |
 #
-# The right column is what each does to β: the same picture needs a β
-# that many times *smaller*. Per layer, with our $N_l$:
+# The Keras example writes 3 for the number of channels and the *input
+# image's* rows × cols for the size, at every layer; crowsonkb divides the
+# squared error by the absolute error, so the gradient stays about 1 in
+# size whatever the scale, and no fixed β converts it to ours. (The tools'
+# content terms differ too, the tutorial's is a mean and Keras' has no ½,
+# so α moves as well; the table compares the style terms only.) Per layer:
 
 # %%
-for layer, n in [("relu1_1", 64), ("relu3_1", 256), ("relu5_1", 512)]:
-    ratios = {"tutorial": 4 / n**2, "crowsonkb": 4.0, "keras": n**2 / 9}
-    print(layer, {k: f"{v:.3g}" for k, v in ratios.items()})
+NS = {"relu1_1": 64, "relu2_1": 128, "relu3_1": 256, "relu4_1": 512,
+      "relu5_1": 512}
+for k, (layer, n) in enumerate(NS.items()):  # k poolings before layer
+    tutorial, keras = 4 / n**2, n**2 / (9 * 16**k)
+    print(f"{layer}: tutorial r = {tutorial:.3g} (β × {1 / tutorial:,.0f})"
+          f", Keras r = {keras:.3g} (β × {1 / keras:.3g})")
 
 # %% [markdown]
 # Different $N_l$ per layer means the tutorial also *re-weights* the
 # layers against each other: relu1_1 counts 64 times more than relu5_1
-# there, for the same $E_s$. `stylelib` keeps the seed's constant and
-# divides each layer by its own target size before optimising (lesson 04).
+# there, for the same $E_s$; the Keras example weights relu1_1 about a
+# thousand times more than relu5_1. `stylelib` keeps eq. 4 and divides
+# each layer by its own target size before optimising (lesson 04), which
+# re-weights the layers as well, but by how far each is from its target.
+
+# %% [markdown]
+# ## The blog post, corrected
+#
+# The blog this kit grew from (Keras, VGG-16) prints eq. 4 and then runs
+# code that computes something else. Its `gram_matrix` divides $FF^\top$
+# by `num_elements` $= N M$, and its style loss is the mean squared error
+# of two such matrices, a mean over their $N^2$ entries:
+#
+# $$L_{\text{blog}} = \frac{1}{N^2} \sum_{ij} \left(\frac{G_{ij} -
+# A_{ij}}{NM}\right)^2 = \frac{\sum_{ij} (G_{ij} - A_{ij})^2}{N^4 M^2}
+# = \frac{4}{N^2}\, E_s$$
+#
+# Its code, translated to PyTorch, next to eq. 4 on real features (The
+# Great Wave against The Starry Night):
+
+# %%
+def blog_style_loss(F, S):  # the blog's Keras code, in PyTorch
+    n, m = F.shape[1], F.shape[2] * F.shape[3]
+    G, A = my_gram(F) / (n * m), my_gram(S) / (n * m)  # "num_elements"
+    return (G - A).pow(2).mean((1, 2))  # "mean squared error", (B,)
+
+
+for layer, n in NS.items():
+    eq4 = style_loss(fc[layer], gram_matrix(fa[layer])).item()
+    blog = blog_style_loss(fc[layer], fa[layer]).item()
+    print(f"{layer}: eq. 4 {eq4:.3e}, blog {blog:.3e}, "
+          f"ratio {blog / eq4:.3g} = 4/N² {4 / n**2:.3g}")
+
+# %% [markdown]
+# So the blog's β must be $N^2/4$ times larger than the one its equation
+# implies: 1,024 at relu1_1, 65,536 at relu4_1 and relu5_1. Its other
+# slips, each checkable:
+#
+# - **The snippet does not run.** `return, K.transpose(features))` is a
+#   syntax error: a stray comma after `return` and a parenthesis too many.
+#   The line meant is `K.dot(features, K.transpose(features))`.
+# - **G and A swap roles.** It calls G the style image's Gram matrix and A
+#   "the gramian when the input is noise". In Gatys et al., $G^l$ is the
+#   *generated* image's (the one being optimised, which starts as noise)
+#   and $A^l$ the painting's. The number is the same either way, but the
+#   gradient flows only through $G$: which one is the variable matters.
+# - **Not a mean squared error.** $1/(4N^2M^2)$ is not a mean over the
+#   $N^2$ entries: eq. 4 is a *quarter* of the mean squared error of the
+#   per-position Gram matrices $G/M$ and $A/M$ (checked below).
+# - **Not only "the higher layers".** The style is taken at relu1_1 …
+#   relu5_1, shallow and deep; the texture synthesis below shows what the
+#   shallow layers add.
+# - **Not "hundreds of orders of magnitude faster".** Johnson et al.
+#   report about three orders of magnitude (≈ 1000×); lesson 09 measures
+#   it on this CPU.
+
+# %%
+F, S = fc["relu3_1"], fa["relu3_1"]
+m = F.shape[2] * F.shape[3]
+quarter_mse = (my_gram(F) / m - my_gram(S) / m).pow(2).mean((1, 2)) / 4
+torch.testing.assert_close(quarter_mse, style_loss(F, gram_matrix(S)))
+print("eq. 4 == ¼ · mean squared error of G/M and A/M")
 
 # %% [markdown]
 # ## Texture synthesis from noise
@@ -230,7 +303,11 @@ plots.show_images([other, out], ["painting", "texture, relu1_1..5_1"])
 #   nearly for shuffled image tiles: the Gram matrix describes texture, not
 #   layout.
 # - $E_s^l = \sum (G - A)^2 / 4N_l^2M_l^2$. Other tools use other
-#   constants, which changes what a "good" β is, and re-weights layers.
+#   constants, which changes what a "good" β is (by $N^2/4$ for the
+#   tutorial and the blog's code), and re-weights layers.
+# - The blog's code computes $4/N^2$ times its own equation; it also swaps
+#   G and A, calls eq. 4 a mean squared error, takes style from "the
+#   higher layers" only and overstates Johnson et al.'s speed-up.
 # - Style losses alone turn noise into the painting's texture; deeper
 #   layers add larger structures.
 #
@@ -240,19 +317,26 @@ plots.show_images([other, out], ["painting", "texture, relu1_1..5_1"])
 #    $M = 4$ positions, what is $G_{12}$? Self-check below.
 # 2. Write `gram_per_position(F)`, the Gram matrix divided by $M$
 #    (crowsonkb's convention), shape (B, N, N). Self-check below.
-# 3. With the PyTorch tutorial's convention, how much larger must β be
-#    at `relu5_1` than ours to give the same loss? (Use the table.)
-# 4. Shuffle the painting with smaller and smaller tiles (`TILE` = 16, 8,
+# 3. With the PyTorch tutorial's convention, by what factor must β be
+#    multiplied at `relu5_1` to give the same picture as ours? Self-check
+#    below.
+# 4. The same question for the Keras example at `relu5_1` (four poolings
+#    before it). Self-check below.
+# 5. Shuffle the painting with smaller and smaller tiles (`TILE` = 16, 8,
 #    4). At which layer does the Gram matrix notice first, and why?
 
 # %%
 answer_1 = None  # G_12 for F = 2 everywhere, N = 3, M = 4
-_ = check_value(answer_1, 2 * 2 * 4, "G_12",
-                "a sum over the M positions of F_1k · F_2k")
+_ = check("03.1", answer_1)
 
 # %%
 gram_per_position = None  # def gram_per_position(F): ...
-_ = check_function(gram_per_position,
-                   lambda F: gram_matrix(F) / (F.shape[2] * F.shape[3]),
-                   lambda g: (torch.randn(2, 4, 3, 5, generator=g),),
-                   "gram_per_position", "my_gram(F) divided by H·W")
+_ = check("03.2", gram_per_position)
+
+# %%
+answer_3 = None  # β multiplier, PyTorch tutorial, relu5_1
+_ = check("03.3", answer_3)
+
+# %%
+answer_4 = None  # β multiplier, Keras example, relu5_1
+_ = check("03.4", answer_4)

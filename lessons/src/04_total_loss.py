@@ -28,7 +28,7 @@ from stylelib import plots
 from stylelib.losses import (content_loss, gram_matrix, style_loss,
                              total_loss)
 from stylelib.vgg import VGGFeatures
-from lesson_utils import pick, check_value, check_face_kept
+from lesson_utils import pick, check, check_face_kept
 
 SIZE, STEPS = pick(192, 48), pick(100, 4)
 photo = stylelib.load_example("grace-hopper", size=SIZE)
@@ -40,28 +40,34 @@ painting = stylelib.load_example("starry-night", size=SIZE)
 # Gatys et al. (2015, eq. 7), with content layer $l_c$ and style layers
 # $l$:
 #
-# $$\mathcal{L} = \alpha\, E_c^{l_c} + \beta \sum_l w_l\, E_s^l$$
+# $$\mathcal{L} = \alpha\, E_c^{l_c} + \beta \sum_l w_l\, E_s^l
+# + \gamma\, TV$$
 #
 # α and β trade content against style; $w_l$ (1/5 for each of the five
 # style layers in the paper) trade the style layers against each other.
+# The last term is not in the paper ($\gamma = 0$ there): total variation,
+# a smoothness penalty (lesson 05), on by default in `stylelib` with
+# $\gamma = 5$. This lesson builds the paper's two terms by hand.
 
 # %% [markdown]
 # ## By hand, from the pieces
 #
-# Compute $E_c$ at `relu4_2` and $E_s^l$ at five layers for the photo
-# itself as the candidate image, then add them up.
+# Compute $E_c$ at `relu4_2` and $E_s^l$ at five layers for a candidate
+# image, then add them up. The candidate is a blurred copy of the photo:
+# close to it, but not equal, so that both terms are non-zero.
 
 # %%
 C_LAYER = "relu4_2"
 S_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 vgg = VGGFeatures([C_LAYER] + S_LAYERS, weights="caffe")
+candidate = torch.nn.functional.avg_pool2d(photo, 5, 1, 2)  # (1, 3, H, W)
 with torch.no_grad():
-    fx, fp = vgg(photo), vgg(painting)
-P = fx[C_LAYER]  # the candidate is the photo, so E_c = 0 here
-E_c = content_loss(fx[C_LAYER], P)
+    fx, fp, fc = vgg(photo), vgg(painting), vgg(candidate)
+P = fx[C_LAYER]  # the photo's features: the content target
+E_c = content_loss(fc[C_LAYER], P)
 scale = lambda f: (f.shape[2] * f.shape[3])  # M of the candidate
 A = {l: gram_matrix(fp[l]) / scale(fp[l]) * scale(fx[l]) for l in S_LAYERS}
-E_s = [style_loss(fx[l], A[l]) for l in S_LAYERS]
+E_s = [style_loss(fc[l], A[l]) for l in S_LAYERS]
 
 # %% [markdown]
 # (The painting has another size than the photo, so its Gram matrix sums
@@ -69,11 +75,12 @@ E_s = [style_loss(fx[l], A[l]) for l in S_LAYERS]
 # $M_l$. With equal sizes this is the paper's $A$ exactly.)
 
 # %%
-alpha, beta = 1.0, 1e3
+alpha, beta = 3.0, 1e3
 w = [1 / 5] * 5
 mine = alpha * E_c + beta * sum(wl * e for wl, e in zip(w, E_s))
 torch.testing.assert_close(mine, total_loss(E_c, E_s, alpha=alpha,
                                             beta=beta))
+print(f"E_c at {C_LAYER}: {E_c.item():.3e}")
 for l, e in zip(S_LAYERS, E_s):
     print(f"E_s at {l}: {e.item():.3e}")
 
@@ -96,13 +103,24 @@ for l, e in zip(S_LAYERS, E_s):
 # \qquad E_c(0) = \tfrac12 \sum P^2,\quad E_s^l(0) =
 # \frac{\sum A^2}{4N_l^2M_l^2}$$
 #
-# The minimum is found the same way; only the meaning of α and β changes:
-# in `stylelib`, α = 1 and β = 20 (the defaults) work at any size.
+# Dividing the whole sum by one constant would change nothing. Dividing
+# each term by its *own* constant changes the balance: the scaled
+# objective is the paper's with weights $\alpha / E_c(0)$ and
+# $\beta w_l / E_s^l(0)$. So not only the meaning of α and β changes,
+# the layers' weights change too: each layer
+# now counts in inverse proportion to its own $E_s^l(0)$, and "$w_l$ =
+# 1/5" here is not the paper's 1/5. In exchange, α = 1 and β = 20 (the
+# defaults) work at any size. The relative errors of the blurred photo,
+# and the raw weights each $w_l$ = 1/5 becomes (as a share of the five):
 
 # %%
+zero = {l: A[l].pow(2).sum() / (4 * A[l].shape[1] ** 2 * scale(fx[l]) ** 2)
+        for l in S_LAYERS}  # E_s^l(0)
+share = {l: (1 / zero[l]) / sum(1 / z for z in zero.values())
+         for l in S_LAYERS}
 for l, e in zip(S_LAYERS, E_s):
-    zero = A[l].pow(2).sum() / (4 * A[l].shape[1] ** 2 * scale(fx[l]) ** 2)
-    print(f"{l}: E_s / E_s(0) = {(e / zero).item():.3f}")
+    print(f"{l}: E_s / E_s(0) = {(e / zero[l]).item():.3f}, "
+          f"effective w_l = {share[l].item():.2e}")
 
 # %% [markdown]
 # ## Turning the knob: β/α
@@ -117,8 +135,11 @@ plots.show_images([photo] + grid, ["photo"] + [f"β = {b}" for b in BETAS])
 
 # %% [markdown]
 # Small β: the photo with a painted skin. Large β: the painting's strokes
-# take over and the photo dissolves. Lowering the content weight α is the
-# same knob turned the other way: only the ratio β/α matters.
+# take over and the photo dissolves. Lowering the content weight α is
+# almost the same knob turned the other way. Almost: TV is on (γ = 5), so
+# the picture depends on two ratios, β/α and γ/α. Halving α doubles both;
+# doubling β doubles only the first. Only with γ = 0 does β/α alone
+# decide.
 
 # %% [markdown]
 # ## Per-layer style weights $w_l$
@@ -202,26 +223,33 @@ plots.show_images([grid[1], mine], ["default", "your settings"])
 # - Raw terms differ by orders of magnitude across layers and sizes;
 #   `stylelib` optimises each divided by its all-zero error, so that one
 #   α = 1, β = 20 works everywhere.
-# - Only β/α matters. $w_l$ chooses between fine grain (shallow) and large
-#   structures (deep).
-# - The Gram loss paints faces over. Lower β/α helps a little; lesson 07's
-#   MRF loss, which matches local patches, helps more.
+# - Scaling the three weights together changes nothing; so what matters
+#   is β/α and γ/α (β/α alone only with TV off). $w_l$ chooses between
+#   fine grain (shallow) and large structures (deep), and the scaling
+#   re-weights the layers by $1/E_s^l(0)$.
+# - The Gram loss paints faces over. Lower β/α keeps more of the face
+#   (the Experiment); lesson 07 asks whether Li & Wand's MRF loss does
+#   better at the same style strength, and measures it.
 #
 # ## Exercises
 #
 # 1. With α = 2, β = 10, $w = (0.5, 0.5)$, $E_c = 3$ and
 #    $E_s = (1, 4)$, what is $\mathcal{L}$? Self-check below.
 # 2. Find `MY_SETTINGS` that keep the face (self-check below).
-# 3. Double α and β together. Does the result change? Try it, then
-#    explain with the equation.
+# 3. Double α and β together and keep γ = 5. Does the result change?
+#    By what factor must γ change so that it does not? Self-check below;
+#    then try it, and explain with the equation.
 # 4. Run the grid with `normalize="none"` (the raw sum, divided only by its
 #    starting value) and β = 1e3, 1e5, 1e7. Which β gives a picture like
 #    β = 20 here, and why is that number different at another size?
 
 # %%
 answer_1 = None  # L for α=2, β=10, w=(0.5, 0.5), E_c=3, E_s=(1, 4)
-_ = check_value(answer_1, 2 * 3 + 10 * (0.5 * 1 + 0.5 * 4), "L",
-                "α·E_c + β·(w_1·E_s1 + w_2·E_s2)")
+_ = check("04.1", answer_1)
 
 # %%
 _ = check_face_kept(my_face, my_style, base_face, base_style)
+
+# %%
+answer_3 = None  # the factor for γ when α and β both double
+_ = check("04.3", answer_3)

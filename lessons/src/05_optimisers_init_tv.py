@@ -31,7 +31,7 @@ from stylelib.losses import tv_loss
 from stylelib.objective import Objective
 from stylelib.optimize import get_extractor
 from stylelib.options import DEFAULTS
-from lesson_utils import pick, check_value, check_function
+from lesson_utils import pick, check
 
 # %%
 SIZE, BUDGET, STEPS = pick(192, 64), pick(20.0, 2.0), pick(100, 4)
@@ -162,9 +162,16 @@ plots.show_images([from_noise, from_photo], ["from noise", "from photo"])
 # ## Total variation
 #
 # The results above are speckled: nothing in $E_c$ or $E_s$ forbids
-# high-frequency noise the network barely sees. Total variation
-# (Mahendran & Vedaldi 2015, with β = 2) penalises differences between
-# neighbouring pixels:
+# high-frequency noise the network barely sees. Mahendran & Vedaldi
+# (2015) penalise the differences between neighbouring pixels with
+#
+# $$V^\beta(x) = \sum_{i,j} \left((x_{i,j+1} - x_{i,j})^2 +
+# (x_{i+1,j} - x_{i,j})^2\right)^{\beta/2}$$
+#
+# With β = 1 that is the length of the gradient vector at each pixel,
+# $\sqrt{dx^2 + dy^2}$ (isotropic: an edge costs the same at any angle);
+# with β = 2 it is the plain sum of squares, which is what `stylelib`
+# uses:
 #
 # $$TV(x) = \sum_{i,j} (x_{i,j+1} - x_{i,j})^2 + (x_{i+1,j} - x_{i,j})^2$$
 #
@@ -202,6 +209,33 @@ for g, im in zip(GAMMAS, smooth):
 # of it blurs the brushstrokes away too.
 
 # %% [markdown]
+# ## Experiment: Adam's step size
+#
+# Adam moves each pixel by about `lr` per step, whatever the gradient's
+# size, so its one knob is easy to read: `stylelib` uses 0.02 (2% of the
+# pixel range). Three step sizes, the same number of steps; change `LRS`
+# and run again. Which is lowest after 10 steps, and which at the end?
+# Does the largest one keep going down?
+
+# %%
+LRS = [0.005, 0.02, 0.08]
+curves = {}
+for lr in LRS:
+    run = stylelib.stylize_iter(photo, painting, optimizer="adam", lr=lr,
+                                size=SIZE, steps=STEPS, preview_every=0)
+    curves[lr] = [it.loss for it in run]
+
+# %%
+fig = Figure(figsize=(7, 3.8))
+ax = fig.subplots()
+for lr, losses in curves.items():
+    ax.plot(range(1, len(losses) + 1), losses, label=f"lr = {lr}")
+ax.set(xlabel="Adam step", ylabel="total loss (scaled)", yscale="log",
+       title="Adam with three step sizes")
+ax.legend()
+fig
+
+# %% [markdown]
 # ## Summary
 #
 # - Style transfer optimises pixels: $x \leftarrow x - \eta\nabla_x
@@ -211,30 +245,29 @@ for g, im in zip(GAMMAS, smooth):
 #   descent; Adam is cheap, robust, and trains the fast networks.
 # - Starting from the photo gives the content for free; starting from
 #   noise is Gatys et al.'s original and gives more varied results.
-# - Total variation $\sum (\Delta x)^2$ removes high-frequency speckle;
-#   too much of it blurs the style.
+# - Total variation $\sum (\Delta x)^2$ (Mahendran & Vedaldi's β = 2)
+#   removes high-frequency speckle; too much of it blurs the style.
+#   Their β = 1 is the isotropic $\sum \sqrt{dx^2 + dy^2}$.
+# - Adam's `lr` is roughly how far a pixel moves per step.
 #
 # ## Exercises
 #
 # 1. What is $TV$ of a 1-channel 2×2 image with pixels 0, 1 (top row) and
 #    1, 0 (bottom row)? Self-check below.
-# 2. Write `tv_l1(x)`, the β = 1 version (absolute differences instead of
-#    squares), shape (B,). Self-check below.
+# 2. Write `tv_iso(x)`, Mahendran & Vedaldi's β = 1: at each pixel that
+#    has a right and a lower neighbour, $\sqrt{dx^2 + dy^2}$, summed over
+#    those pixels and the channels; shape (B,). Self-check below. Why
+#    does it charge a diagonal edge the same as a straight one of the same
+#    contrast, while $|dx| + |dy|$ charges the diagonal up to √2 times
+#    more?
 # 3. Rerun the race with twice the budget. Does Adam catch up with L-BFGS?
 # 4. In `descend`, try η ten times larger and ten times smaller. What goes
 #    wrong in each case?
 
 # %%
 answer_1 = None  # TV of [[0, 1], [1, 0]]
-_ = check_value(answer_1, 4.0, "TV",
-                "two horizontal pairs and two vertical pairs, each (±1)²")
+_ = check("05.1", answer_1)
 
 # %%
-tv_l1 = None  # def tv_l1(x): ...
-_ = check_function(tv_l1,
-                   lambda x: (x[..., :, 1:] - x[..., :, :-1]).abs()
-                   .flatten(1).sum(1)
-                   + (x[..., 1:, :] - x[..., :-1, :]).abs()
-                   .flatten(1).sum(1),
-                   lambda g: (torch.rand(2, 3, 5, 4, generator=g),),
-                   "tv_l1", "like my_tv, with .abs() instead of .pow(2)")
+tv_iso = None  # def tv_iso(x): ...
+_ = check("05.2", tv_iso)

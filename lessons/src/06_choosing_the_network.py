@@ -29,7 +29,7 @@ import stylelib
 from stylelib import plots
 from stylelib.vgg import layer_names
 from stylelib.weights import WeightsError, imagenet_cached
-from lesson_utils import pick, check_value, check_choice
+from lesson_utils import pick, check
 
 SIZE, STEPS = pick(192, 48), pick(100, 4)
 photo = stylelib.load_example("neuschwanstein", size=SIZE)
@@ -122,9 +122,14 @@ plots.show_images([photo] + list(results.values()),
 # - **Average pooling** (Gatys et al.'s choice) gives smoother, more
 #   blended strokes; max pooling keeps sharper, more contrasted ones. Both
 #   are fine; the weights were trained with max pooling.
-# - **Random weights**: the colours move towards the painting's and the
-#   photo goes soft, but no strokes or swirls appear. Style transfer needs
-#   a network that has *learned* what textures are.
+# - **Random weights**: the colours move towards the painting's and a
+#   fine grain covers the photo, but none of the painting's larger
+#   strokes and swirls appear, in this run (He-initialised VGG-19, our
+#   scaled loss, the same steps). That is what this figure shows, not a
+#   law: Ustyuzhaninov et al. (2017, "What does it take to generate
+#   natural textures?") synthesised good textures with random,
+#   untrained filters, given many filters at several scales. Exercise 4
+#   looks at the texture alone.
 
 # %% [markdown]
 # ## torchvision's ImageNet weights
@@ -162,14 +167,19 @@ plots.show_images([wave, out], ["painting", "VGG-16, avg pooling"])
 #   the default, VGG-16 (the blog's) is faster per step.
 # - Average pooling (the paper's choice) softens strokes; max pooling
 #   keeps them crisp.
-# - Which weights matters more than which architecture: an untrained
-#   network transfers colours, not style. The offline VGG-16 here is
-#   fine-tuned for edges; say so when you use it.
+# - Which weights matters more than which architecture: here the
+#   untrained VGG-19 gave the painting's colours and a fine grain but not
+#   its strokes (random filters *can* make textures, Ustyuzhaninov et al.
+#   2017; this setting did not). The offline VGG-16 here is fine-tuned
+#   for edges; say so when you use it.
 #
 # ## Exercises
 #
 # 1. How many conv layers does VGG-16 run to reach `relu5_1`? Self-check.
-# 2. Which pooling did Gatys et al. use: `"max"` or `"avg"`? Self-check.
+# 2. Max pooling passes each output's gradient to one of its four inputs.
+#    For `x = torch.randn(1, 1, 8, 8, requires_grad=True)`, how many of
+#    its 64 pixels get a non-zero gradient from `my_pool(x, "max").sum()`?
+#    Reason it out, then confirm with `.backward()`. Self-check.
 # 3. Time one step of each network at 384 px. Does the ratio match the
 #    ratio of conv layers? Why not exactly (hint: where are they)?
 # 4. Use `random` weights with `init="noise"` and `content_weight=0`
@@ -178,10 +188,8 @@ plots.show_images([wave, out], ["painting", "VGG-16, avg pooling"])
 
 # %%
 answer_1 = None  # conv layers VGG-16 runs up to relu5_1
-_ = check_value(answer_1, 2 + 2 + 3 + 3 + 1, "conv layers",
-                "2 + 2 + 3 + 3 in blocks 1-4, plus conv5_1")
+_ = check("06.1", answer_1)
 
 # %%
-answer_2 = None  # "max" or "avg"
-_ = check_choice(answer_2, "avg", "Gatys et al.'s pooling",
-                 "they replaced max pooling to improve the gradient flow")
+answer_2 = None  # pixels of an 8×8 map with a non-zero gradient (max)
+_ = check("06.2", answer_2)

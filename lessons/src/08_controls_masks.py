@@ -29,7 +29,7 @@ import torch.nn.functional as F
 import stylelib
 from stylelib import plots
 from stylelib.losses import gram_matrix, guided_style_loss, style_loss
-from lesson_utils import pick, check_value, check_function
+from lesson_utils import pick, check
 
 SIZE, STEPS = pick(256, 64), pick(60, 3)
 
@@ -48,8 +48,18 @@ SIZE, STEPS = pick(256, 64), pick(60, 3)
 # $$E_s^{r} = \frac{1}{4 N_l^2 M_l^2} \sum_{ij} \left(G^r_{ij} -
 # A^r_{ij}\right)^2$$
 #
-# Each region $r$ has its own painting, and the style loss is the sum of
-# the regions' errors. Pixels outside every mask feel no style at all.
+# Each region $r$ has its own painting. In this raw form a layer's style
+# loss would be the sum of the regions' errors $E_s^r$. `stylelib`, as
+# for every term (lesson 04), divides each region's error by its own
+# all-zero error $E_s^r(0) = \sum (A^r)^2 / 4N_l^2M_l^2$ and weights it by
+# the region's share of the image, $s_r$, the mean of its mask:
+#
+# $$\sum_r s_r \frac{E_s^r}{E_s^r(0)}, \qquad
+# s_r = \frac{1}{M_l} \sum_k m_{r,k}$$
+#
+# so a region is stylised as strongly as a whole image would be, and a
+# small region counts for less. (With blended paintings, $s_r$ also
+# carries the blend weights.) Pixels outside every mask feel no style.
 
 # %% [markdown]
 # ## By hand
@@ -143,23 +153,91 @@ sky_only = stylelib.stylize(photo, starry, style_masks=[sky], **run)
 plots.show_images([photo, sky_only], ["photo", "only the sky"])
 
 # %% [markdown]
-# ## Colour and brush size
+# ## Keeping the photo's colours
 #
-# Two more controls from the same paper, each one argument:
+# Gatys, Bethge, Hertzmann and Shechtman (2016) give two ways to keep a
+# photo's colours; `stylelib` offers both, and a third that many tools use:
 #
-# - `preserve_color="luminance"` keeps the photo's colours: the result's
-#   brightness comes from the optimisation, its colour (the Cb and Cr
-#   channels of YCbCr) from the photo.
-# - `style_scale` resizes the painting before its Gram matrices are
-#   taken: a painting shown smaller has smaller strokes.
+# - `luminance-only`, the paper's *luminance-only transfer*: the network
+#   sees only luminance. The photo's Y and the painting's, first given the
+#   photo's mean and spread, are each copied into all three channels; the
+#   stylised luminance then gets the photo's chroma (Cb, Cr) back.
+# - `recombine` (neural-style's `-original_colors`): stylise in colour,
+#   keep the result's luminance, take the photo's chroma.
+# - `match`: recolour the painting to the photo's colour mean and
+#   covariance first, then stylise in colour.
+#
+# The paper's luminance matching, with Y = 0.299 R + 0.587 G + 0.114 B:
+#
+# $$L_s' = \frac{\sigma_c}{\sigma_s}\,(L_s - \mu_s) + \mu_c$$
 
 # %%
-kept = stylelib.stylize(photo, starry, preserve_color="luminance", **run)
+def my_luminance(x):
+    return 0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]
+
+
+def my_match_luminance(y_s, y_c):
+    return (y_s - y_s.mean()) * y_c.std() / y_s.std() + y_c.mean()
+
+# %%
+from stylelib import color
+y_photo, y_paint = my_luminance(photo), my_luminance(starry)
+torch.testing.assert_close(y_photo, color.luminance(photo))
+torch.testing.assert_close(my_match_luminance(y_paint, y_photo).clamp(0, 1),
+                           color.match_luminance(y_paint, y_photo))
+print("by hand == stylelib.color.luminance and match_luminance")
+
+# %%
+methods = ["none", "luminance-only", "recombine", "match"]
+results = {m: stylelib.stylize(photo, starry, preserve_color=m, **run)
+           for m in methods}
+plots.show_images(list(results.values()), methods, height=2.4)
+
+# %% [markdown]
+# How far is each result's colour from the photo's, and how much of the
+# painting did it take? The chroma difference is the mean of
+# |Cb, Cr (result) − Cb, Cr (photo)|; the style and content errors are
+# the kit's relative errors (lesson 04): 1 = the untouched photo's style
+# error, 0 = no content error.
+
+# %%
+from stylelib.evaluate import relative_errors
+def chroma_gap(y):
+    return (color.rgb_to_ycbcr(y)[:, 1:]
+            - color.rgb_to_ycbcr(photo)[:, 1:]).abs()
+
+painting = stylelib.data.resolve_image("starry-night")
+for m, y in results.items():
+    e = relative_errors(y, photo, painting)
+    print(f"{m:15s} chroma gap {chroma_gap(y).mean():.4f}  style "
+          f"{e['style']:.2f}  content {e['content']:.2f}")
+
+# %%
+gaps = [chroma_gap(y).sum(1, keepdim=True) for y in results.values()]
+top = max(g.max() for g in gaps)
+plots.show_images([(g / top).expand(1, 3, -1, -1) for g in gaps],
+                  [f"chroma gap: {m}" for m in methods], height=2.4)
+
+# %% [markdown]
+# `luminance-only` and `recombine` keep the photo's chroma (their gap is
+# the rounding at the edge of the colour range); `match` only moves the
+# painting's colours towards the photo's, so some painting colour
+# remains. Because `luminance-only` never shows the network any colour,
+# its style error is measured against a painting whose colours it never
+# tried to match: compare the pictures, not only the numbers.
+#
+# ## Brush size
+#
+# `style_scale` resizes the painting before its Gram matrices are taken:
+# the painting's strokes, in pixels, scale with it, and the result
+# matches the painting best at the scale it was given (a test in
+# `tests/test_controls.py` measures exactly that).
+
+# %%
 fine = stylelib.stylize(photo, starry, style_scale=0.5, **run)
 coarse = stylelib.stylize(photo, starry, style_scale=1.5, **run)
-plots.show_images([kept, fine, coarse],
-                  ["photo's colours", "style_scale 0.5 (finer)",
-                   "style_scale 1.5 (coarser)"])
+plots.show_images([fine, coarse], ["style_scale 0.5 (finer)",
+                                   "style_scale 1.5 (coarser)"])
 
 # %% [markdown]
 # ## Summary
@@ -167,11 +245,15 @@ plots.show_images([kept, fine, coarse],
 # - A guided Gram matrix weights each position by a mask before summing:
 #   $G^r = (F \circ m_r)(F \circ m_r)^\top$, with the painting's
 #   per-position Gram scaled to the region's $\sum m_r^2$ positions.
+# - The optimiser sees each region's relative error $E_s^r / E_s^r(0)$,
+#   weighted by the region's share $s_r$ of the image.
 # - One painting per region (`style_masks=`, `--style-masks`); pixels
 #   outside every mask keep the photo.
 # - Masks shrink with the feature maps, so at relu5_1 a region is a few
 #   blurry positions: small regions get little deep style.
-# - `preserve_color` and `style_scale` control colour and stroke size.
+# - Colour: `luminance-only` (the paper's: only luminance is stylised),
+#   `recombine` (the result's luminance, the photo's chroma) and `match`
+#   (the painting recoloured first); `style_scale` sets the stroke size.
 #
 # ## Exercises
 #
@@ -180,20 +262,22 @@ plots.show_images([kept, fine, coarse],
 #    i.e. what is $\sum_k m_k^2$ there? Self-check below.
 # 2. Write `guided_gram(F, m)`: the guided Gram matrix $G^r$ of
 #    features (B, N, H, W) and a mask (B, 1, H, W). Self-check below.
-# 3. Give the ground a mask of 0.5 everywhere instead of 1: what
-#    happens to its style, and why (look at the $m^2$)?
+# 3. Give the ground a mask of 0.5 everywhere instead of 1. By what
+#    factor does the weight of the ground's style term change in the
+#    objective? Work out $G^r$, $A^r$ and $E_s^r(0)$ for $m = 0.5$ and see
+#    what cancels in the relative error. Self-check below; then run it and
+#    look at the ground.
 # 4. Three horizontal bands, three paintings: does the middle band look
 #    like a mixture at its edges? Try a sharper and a softer edge.
 
 # %%
 answer_1 = None  # positions of the left half at relu3_1
-_ = check_value(answer_1, 64 * 32, "positions",
-                "relu3_1 is 256/4 = 64 positions a side; half of them")
+_ = check("08.1", answer_1)
 
 # %%
 guided_gram = None  # def guided_gram(F, m): ...
-_ = check_function(
-    guided_gram, lambda f, m: gram_matrix(f * m),
-    lambda g: (torch.rand(2, 3, 4, 5, generator=g),
-               torch.rand(2, 1, 4, 5, generator=g)),
-    "guided_gram", "multiply by the mask first, then F Fᵀ")
+_ = check("08.2", guided_gram)
+
+# %%
+answer_3 = None  # factor on the ground's style weight for m = 0.5
+_ = check("08.3", answer_3)

@@ -29,10 +29,12 @@ import torch
 import stylelib
 from stylelib import plots
 from stylelib.diagnostics import period2_energy
-from stylelib.fast import Stylizer, list_models
+from stylelib.fast import Stylizer
+from stylelib.models import list_models
+from stylelib.images import resize_tensor
 from stylelib.losses import content_loss, gram_matrix, style_loss
 from stylelib.transformer_net import TransformerNet
-from lesson_utils import pick, check_value, check_function
+from lesson_utils import pick, check
 
 # %% [markdown]
 # ## The network
@@ -121,7 +123,7 @@ def my_terms(out, photos):
 
 # %%
 mine = my_terms(out, photos)
-theirs = perceptual_terms(vgg, out, photos, A, cfg, None)
+theirs = perceptual_terms(vgg, out, photos, A, cfg)
 torch.testing.assert_close(mine["content"], theirs["content"])
 for l in cfg.style_layers:
     torch.testing.assert_close(mine[l], theirs[f"style:{l}"])
@@ -180,10 +182,20 @@ for photo in held_out:
 # ## Artifact 1: the checkerboard of transposed convolutions
 #
 # A stride-2 transposed convolution with a 3×3 kernel paints each output
-# pixel from either one or two input pixels, alternately: an uneven
-# overlap that prints a period-2 pattern (Odena et al. 2016). Upsampling
-# by repetition and then convolving treats every pixel alike. Measure it:
-# the share of the output's spectral energy at period 2. By hand:
+# pixel from one or two input pixels along each axis, alternately; in 2-D
+# that is 1, 2 or 4 input pixels: an uneven overlap that prints a period-2
+# pattern (Odena et al. 2016). Count them with an all-ones kernel:
+
+# %%
+count = torch.nn.functional.conv_transpose2d(
+    torch.ones(1, 1, 4, 4), torch.ones(1, 1, 3, 3), stride=2)
+print(count[0, 0, 2:6, 2:6])  # input pixels behind each output pixel
+assert set(count[0, 0, 2:-2, 2:-2].unique().tolist()) == {1.0, 2.0, 4.0}
+
+# %% [markdown]
+# Upsampling by repetition and then convolving treats every pixel alike.
+# Measure it: the share of the output's spectral energy at period 2. By
+# hand:
 
 # %%
 def my_period2(images):
@@ -241,10 +253,27 @@ for kind in ("paper", "improved"):
           f"{(a - b).abs().mean() / a.abs().mean():.3f} (relative)")
 
 # %% [markdown]
-# Instance norm sees through the fading (the small difference left is the
-# first convolution's bias); batch norm passes it on. Combined with
-# reflection padding (no dark frame at the borders), these are the fixes
-# that remove the blotches and the borders of the paper's results.
+# Instance norm sees through the fading; batch norm passes it on. Why is
+# the instance-norm difference not exactly 0? Not the convolution's bias:
+# subtracting each map's mean removes it, together with the constant the
+# `+ 0.25` adds (reflection padding keeps that constant even at the
+# borders). What is left is ε: the layer divides by $\sqrt{\sigma^2 +
+# \varepsilon}$, and the faded copy's σ² is four times smaller, so ε
+# weighs more there. With ε = 0 the difference vanishes:
+
+# %%
+norm = nets["improved"].layers[0][1]  # the InstanceNorm2d
+norm.eps = 0.0
+with torch.no_grad():
+    a, b = nets["improved"].layers[0](x)
+norm.eps = 1e-5
+print(f"improved, ε = 0: {(a - b).abs().mean() / a.abs().mean():.1e}")
+torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)  # only ε was left
+
+# %% [markdown]
+# Combined with reflection padding (no dark frame at the borders), these
+# are the fixes that remove the blotches and the borders of the paper's
+# results.
 
 # %% [markdown]
 # ## Speed: one pass against an optimisation
@@ -270,6 +299,22 @@ plots.show_images([photo, slow, fast], ["photo", f"Gatys ({gatys_s:.0f} s)",
                                         f"fast ({1000 * fast_s:.0f} ms)"])
 
 # %% [markdown]
+# ## Experiment: one network, three sizes
+#
+# A network's filters have a fixed size in pixels, so its strokes do too:
+# the same model on a larger photo paints relatively finer strokes. Run a
+# bundled model at three sizes and compare (change `SIZES` or the model).
+# At which size does the result look most like the painting?
+
+# %%
+SIZES = pick([160, 320, 640], [48, 64, 96])
+model = Stylizer("starry-night")  # or another name from list_models()
+outs = [model(stylelib.load_example("machu-picchu", size=s))
+        for s in SIZES]
+shown = [resize_tensor(o, outs[-1].shape[-2:]) for o in outs]  # same size
+plots.show_images(shown, [f"stylised at {s} px" for s in SIZES])
+
+# %% [markdown]
 # ## Summary
 #
 # - A transformation network $f_W$ is trained once per painting with the
@@ -288,7 +333,8 @@ plots.show_images([photo, slow, fast], ["photo", f"Gatys ({gatys_s:.0f} s)",
 #    residual blocks? Self-check below.
 # 2. Write `instance_norm(x)`: normalise each (image, channel) map to mean
 #    0 and variance 1 (use `eps=1e-5` inside the square root, biased
-#    variance). Self-check below against `torch.nn.functional.instance_norm`.
+#    variance), with tensor operations, not torch's normalisation layers.
+#    Self-check below.
 # 3. Train the toy network for twice as many steps with `network="paper"`.
 #    Measure the period-2 energy of its previews. Does training remove the
 #    checkerboard?
@@ -297,13 +343,8 @@ plots.show_images([photo, slow, fast], ["photo", f"Gatys ({gatys_s:.0f} s)",
 
 # %%
 answer_1 = None  # residual-block map height for a 256×256 input
-_ = check_value(answer_1, 64, "height",
-                "two stride-2 convolutions halve 256 twice")
+_ = check("09.1", answer_1)
 
 # %%
 instance_norm = None  # def instance_norm(x): ...
-_ = check_function(instance_norm,
-                   lambda x: torch.nn.functional.instance_norm(x, eps=1e-5),
-                   lambda g: (torch.randn(2, 3, 5, 4, generator=g),),
-                   "instance_norm",
-                   "mean and var over dims (2, 3), keepdim=True")
+_ = check("09.2", instance_norm)

@@ -1,0 +1,58 @@
+"""How strongly a fast-style model paints: the kit's relative errors on held-out photos, as JSON.
+
+    python bench/fast_quality.py                         # every bundled model
+    python bench/fast_quality.py my.safetensors --style my-painting.jpg
+
+For each model and each photo (default: the six bundled photos, which no
+bundled model was trained on) at ``--size`` px: the relative content error
+c = E_c/E_c(0) at relu4_2 and the relative style error s = S(result)/S(photo)
+against the model's painting (``stylelib.evaluate.relative_errors``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from stylelib.data import list_examples, resolve_image
+from stylelib.evaluate import relative_errors
+from stylelib.fast import Stylizer
+from stylelib.models import list_models, model_path
+from stylelib.images import load_image
+
+
+def judge(model: str, style: str | None, photos: list[str], size: int) -> dict:
+    path = model_path(model)
+    recipe = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
+    style = style or recipe.get("style")
+    run = Stylizer(str(path))
+    rows = {}
+    for name in photos:
+        x = load_image(resolve_image(name), size=size)
+        clock = time.perf_counter()
+        y = run(x)
+        ms = 1000 * (time.perf_counter() - clock)
+        rows[name] = {**relative_errors(y, x, resolve_image(style)), "ms": round(ms, 1)}
+    cs, ss = [r["content"] for r in rows.values()], [r["style"] for r in rows.values()]
+    return {"model": str(model), "style": style, "size": size, "photos": rows,
+            "content_mean": sum(cs) / len(cs), "content_max": max(cs),
+            "style_mean": sum(ss) / len(ss), "style_max": max(ss)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", help="model files or bundled names (default: all bundled)")
+    parser.add_argument("--style", help="the painting to judge against (default: the model's recipe)")
+    parser.add_argument("--photos", nargs="+", default=[e.name for e in list_examples("content")])
+    parser.add_argument("--size", type=int, default=384)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    models = args.models or [m.name for m in list_models()]
+    print(json.dumps([judge(m, args.style, args.photos, args.size) for m in models], indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The image transformation network of Dumoulin et al. and Ghiasi et al., conditioned on a style (lesson 11).
+
+The same shape as Johnson et al.'s network (:mod:`stylelib.transformer_net`)
+with the "improved" fixes, as Magenta's ``transform`` builds it:
+
+    contract: c9s1-w1, c3s2-w2, c3s2-w3      (reflection padding)
+    residual: R-w3 x n                        x + CIN(conv(relu(CIN(conv(x)))))
+    expand:   up2 c3s1-e1, up2 c3s1-e2, c9s1-3, sigmoid
+
+where up2 is nearest-neighbour upsampling (no checkerboard) and every
+normalisation after the contract is conditional instance norm
+(:mod:`stylelib.cin`): the style code z sets its (γ, β). Two released
+networks fit it:
+
+- Dumoulin et al.'s 26 styles (TensorFlow's Android demo): widths 32, 32,
+  32 / 8, 4, 6 residual blocks, CIN after every convolution, z = the
+  mixing weights of the 26 styles.
+- Ghiasi et al.'s arbitrary-style transformer (the distilled, quarter-width
+  release): widths 8, 16, 32 / 16, 8, 5 residual blocks, the contract
+  layers with plain (batch-norm-folded) biases, z = the 100-d style vector.
+
+Deviation: the released files fix the input size (384 x 384 for Ghiasi's);
+this module takes any size, reflection-padding to a multiple of 4 (two
+stride-2 layers) and cropping the output back.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .cin import ConditionalInstanceNorm
+
+
+class ConvLayer(nn.Module):
+    """[up2] -> reflection pad -> k x k conv -> [CIN(z)] -> activation."""
+
+    def __init__(self, c_in: int, c_out: int, k: int, stride: int = 1, *, code_dim: int, conditioned: bool,
+                 code_bias: bool, act: str = "relu", upsample: bool = False) -> None:
+        super().__init__()
+        self.k, self.upsample, self.act = k, upsample, act
+        self.conv = nn.Conv2d(c_in, c_out, k, stride, bias=not conditioned)  # a bias before IN cancels
+        self.norm = ConditionalInstanceNorm(code_dim, c_out, bias=code_bias) if conditioned else None
+
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        if self.upsample:
+            x = F.interpolate(x, scale_factor=2, mode="nearest")  # (B, C, 2H, 2W)
+        p = self.k // 2
+        x = self.conv(F.pad(x, (p, p, p, p), mode="reflect"))
+        if self.norm is not None:
+            x = self.norm(x, code)
+        return {"relu": torch.relu, "sigmoid": torch.sigmoid, "none": lambda t: t}[self.act](x)
+
+
+class Residual(nn.Module):
+    """x + layer2(layer1(x)), the second layer without activation."""
+
+    def __init__(self, channels: int, **kw) -> None:
+        super().__init__()
+        self.conv1 = ConvLayer(channels, channels, 3, **kw)
+        self.conv2 = ConvLayer(channels, channels, 3, act="none", **kw)
+
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(self.conv1(x, code), code)
+
+
+class StyleTransformer(nn.Module):
+    """(B, 3, H, W) in [0, 1] and a style code (B or 1, code_dim) -> (B, 3, H, W) in [0, 1]."""
+
+    def __init__(self, code_dim: int, *, contract: tuple = (8, 16, 32), expand: tuple = (16, 8),
+                 residuals: int = 5, condition_contract: bool = False, code_bias: bool = True) -> None:
+        super().__init__()
+        self.code_dim = code_dim
+        kw = dict(code_dim=code_dim, code_bias=code_bias)
+        c1, c2, c3 = contract
+        self.contract = nn.ModuleList([
+            ConvLayer(3, c1, 9, conditioned=condition_contract, **kw),
+            ConvLayer(c1, c2, 3, 2, conditioned=condition_contract, **kw),
+            ConvLayer(c2, c3, 3, 2, conditioned=condition_contract, **kw),
+        ])
+        self.residual = nn.ModuleList([Residual(c3, conditioned=True, **kw) for _ in range(residuals)])
+        e1, e2 = expand
+        self.expand = nn.ModuleList([
+            ConvLayer(c3, e1, 3, upsample=True, conditioned=True, **kw),
+            ConvLayer(e1, e2, 3, upsample=True, conditioned=True, **kw),
+            ConvLayer(e2, 3, 9, act="sigmoid", conditioned=True, **kw),
+        ])
+
+    def forward(self, images: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        h, w = images.shape[-2:]
+        pad_h, pad_w = -h % 4, -w % 4  # two stride-2 layers: work on a multiple of 4
+        # reflection needs more pixels than the pad; a tiny image repeats its edge instead
+        mode = "reflect" if min(h, w) > 4 else "replicate"
+        x = F.pad(images, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else images
+        for layer in [*self.contract, *self.residual, *self.expand]:
+            x = layer(x, code)
+        return x[..., :h, :w]  # (B, 3, H, W)

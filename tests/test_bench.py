@@ -1,0 +1,36 @@
+"""The benchmarks run, in a tiny configuration, and print the JSON they promise (their figures are not asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(*args: str) -> dict:
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    start = out.stdout.rindex("\n{\n") + 1 if "\n{\n" in out.stdout else out.stdout.index("{")
+    return json.loads(out.stdout[start:])
+
+
+def test_time_to_quality_benchmark_tiny():
+    report = bench("bench/gatys_quality.py", "--tiny")
+    rows = [r for r in report["results"] if "config" in r]
+    assert {r["config"] for r in rows} >= {"default", "scales 2", "init instant"}
+    assert all(r["seconds"] > 0 and r["objective"] > 0 for r in rows)
+    assert report["machine"]["threads"] >= 1
+
+
+def test_any_painting_speed_benchmark_tiny():
+    report = bench("bench/arbitrary_speed.py", "--sizes", "64", "--repeats", "1", "--no-compile")
+    parts = {(r["impl"], r["network"], r["part"]) for r in report["rows"]}
+    assert ("stylelib", "arbitrary", "predictor") in parts and ("stylelib", "arbitrary", "end to end") in parts
+
+
+def test_fast_model_quality_benchmark_tiny():
+    (row,) = json.loads(subprocess.run(
+        [sys.executable, "bench/fast_quality.py", "starry-night", "--photos", "kingfisher", "--size", "64"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600, check=True).stdout)
+    assert 0 < row["style_mean"] and 0 <= row["content_mean"]
