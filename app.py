@@ -29,8 +29,9 @@ with gr.Blocks(title="stylelib: neural style transfer", delete_cache=(600, 3600)
     with gr.Tab("Instant: any painting"):
         sheet = instant.build()
     demo.load(stylise.time_note, [tab.size, tab.steps, tab.scales], tab.time_md, show_progress="hidden",
-              api_name=False)
-    demo.load(instant.contact_sheet, None, sheet, show_progress="hidden", api_name=False)
+              api_name=False, concurrency_limit=1, concurrency_id="note")  # calibrates: keep it off the runs' queue
+    demo.load(instant.contact_sheet, None, sheet, show_progress="hidden", api_name=False,
+              concurrency_limit=1, concurrency_id="sheet")  # its own queue: it must not hold up clicks
 
 
 def launch_options(host: str | None = None, port: int | None = None) -> dict:

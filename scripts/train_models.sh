@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Train the bundled fast-style models. Run from the repository root.
-#   scripts/train_models.sh [STEPS] [extra stylelib train flags...]
-# The photos: ../shared/data/photos minus the six bundled example photos (kept for validation),
-# copied into the git-ignored train_photos/.
+# Train the bundled fast-style models with the recipe of docs/fast_recipe.md. Run from the repository root.
+#   scripts/train_models.sh [PAINTING...]            # default: every bundled painting, then the paper network
+# Settings come from the environment, so that one script serves the CPU and a GPU (scripts/train_models_gpu.sh):
+#   STEPS WIDTH SIZE BATCH DEVICE OUT THREADS DATA, and EXTRA for any other `stylelib train` flags.
+# The photos: ../shared/data/photos minus the six bundled example photos (kept for validation), copied
+# into the git-ignored train_photos/. Each model resumes from its checkpoint, so a killed run loses little.
 set -euo pipefail
-steps=${1:-2000}; shift || true
-if [ ! -d train_photos ]; then
+STEPS=${STEPS:-4000}; WIDTH=${WIDTH:-16}; SIZE=${SIZE:-128}; BATCH=${BATCH:-4}; DEVICE=${DEVICE:-auto}
+OUT=${OUT:-stylelib/assets/models}; PY=${PY:-.venv/bin/python}; EXTRA=${EXTRA:-}
+# The recipe (docs/fast_recipe.md): the optimisation's own layers and relative errors, the painting at the
+# size the models are judged at.
+RECIPE="--style-layers relu1_1 relu2_1 relu3_1 relu4_1 relu5_1 --content-layer relu4_2 --style-size 384 --style-weight ${BETA:-1.5}"
+DATA=${DATA:-train_photos}
+if [ "$DATA" = train_photos ] && [ ! -d train_photos ]; then
     mkdir -p train_photos
     for f in ../shared/data/photos/*.jpg; do
         case $(basename "$f") in
@@ -14,8 +21,16 @@ if [ ! -d train_photos ]; then
         esac
     done
 fi
-for style in starry-night great-wave composition-viii cafe-terrace; do
-    .venv/bin/stylelib train "$style" --data train_photos -o "stylelib/assets/models/$style.safetensors" \
-        --steps "$steps" --resume --width 16 --image-size 128 --batch-size 4 \
-        --checkpoint-every 100 --preview-every 250 "$@"
+mkdir -p "$OUT"
+paintings=("$@")
+[ ${#paintings[@]} -gt 0 ] || paintings=(starry-night great-wave composition-viii cafe-terrace moulin-de-la-galette inokashira-snow paper:starry-night)
+for p in "${paintings[@]}"; do
+    network=improved; name=$p
+    if [[ $p == paper:* ]]; then network=paper; p=${p#paper:}; name=$p-paper; fi
+    # shellcheck disable=SC2086
+    OMP_NUM_THREADS=${THREADS:-${OMP_NUM_THREADS:-}} $PY -m stylelib train "$p" --data "$DATA" \
+        -o "$OUT/$name.safetensors" --network "$network" --steps "$STEPS" --width "$WIDTH" --image-size "$SIZE" \
+        --batch-size "$BATCH" --device "$DEVICE" --checkpoint-every 100 --preview-every 500 --resume $RECIPE $EXTRA
+    $PY bench/fast_quality.py "$OUT/$name.safetensors" > "$OUT/$name.quality.json"
+    $PY scripts/record_quality.py "$OUT/$name.safetensors" "$OUT/$name.quality.json"
 done

@@ -61,11 +61,12 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     content, styles = str(resolve_image(args.content)), [str(resolve_image(s)) for s in args.style]
     out = Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
     if args.estimate:
+        from .calibrate import calibrate
         from .cost import estimate_stylize
         from .images import load_image
 
         h, w = load_image(content, size=options.size).shape[-2:]
-        cost = estimate_stylize(options, h, w)
+        cost = estimate_stylize(options, h, w, rates=calibrate(options.device, options.precision))
         verdict = "fits" if cost.fits else "does NOT fit"
         print(f"stylize {w}x{h}, {options.total_steps} steps over {options.scales} size(s): {cost.describe()}; "
               f"{verdict}")

@@ -9,8 +9,8 @@ Python callers) all use. The model is counted, then calibrated:
   forward: the weights are frozen), plus the Gram matrices and the MRF
   correlations; ~1.15 evaluations per L-BFGS step (its line search);
 - time = setup + steps x (overhead + work / throughput), where throughput
-  and overhead are *measured* on this machine by two short real runs the
-  first time an estimate is asked for (about two seconds);
+  and overhead are *measured* on this machine by two short real runs
+  (:mod:`stylelib.calibrate`, about two seconds, once per process);
 - memory: the feature maps kept for the backward pass, counted per
   layer, times a factor measured once (``tests/test_cost.py`` checks the
   result against real runs), plus L-BFGS's history and the MRF patches.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -119,47 +118,19 @@ def evaluation(o, h: int, w: int) -> tuple[float, float]:
     return gflop, elements
 
 
-@lru_cache(maxsize=4)
-def calibrate(device: str = "cpu", precision: str = "auto") -> tuple[float, float, float, float]:
-    """Seconds per L-BFGS step a + b · GFLOP, and of the setup and first step c + d · GFLOP, measured here.
-
-    Two short real runs of the default objective (64 and 160 px, 6 steps
-    each) fit both lines; b carries the line search's extra evaluations, a
-    the Python and the optimiser's own work, c + d the targets and the
-    first step's longer line search. About two seconds on a 2-core CPU.
-    Returns (a, b, c, d).
-    """
-    from .data import resolve_image
-    from .optimize import stylize_iter
-    from .options import DEFAULTS
-
-    run = dict(device=device, precision=precision, preview_every=0)
-    list(stylize_iter(resolve_image("grace-hopper"), resolve_image("starry-night"), size=32, steps=1, **run))  # load
-    points = []
-    for side in (64, 160):
-        stamps = [it.seconds for it in stylize_iter(resolve_image("grace-hopper"), resolve_image("starry-night"),
-                                                      size=side, steps=6, **run)]
-        step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
-        gflop = evaluation(DEFAULTS, side, round(side * 218 / 256))[0]  # grace-hopper: 256 x 218 at 256 px
-        points.append((gflop, step, stamps[0] - step))
-    (g1, t1, f1), (g2, t2, f2) = points
-    b = max((t2 - t1) / (g2 - g1), 1e-6)
-    d = max((f2 - f1) / (g2 - g1), 0.0)
-    return max(t1 - b * g1, 0.0), b, max(f1 - d * g1, 0.0), d
-
-
 def estimate_stylize(o, h: int, w: int, *, style_hw: tuple[int, int] | None = None, device: str = "auto",
-                     measure: bool = True) -> Cost:
+                     rates: tuple[float, float, float, float] | None = None) -> Cost:
     """Seconds and peak memory of ``stylize`` with options ``o`` for an h x w result.
 
-    ``measure=False`` skips the timing calibration (memory only; seconds 0).
+    ``rates`` are this machine's timings, :func:`stylelib.calibrate.calibrate`'s
+    (a, b, c, d); without them the estimate is of memory only (seconds 0).
     """
     from .runtime import resolve_device, resolve_precision
 
     dev = resolve_device(device if device != "auto" else o.device)
     dtype = resolve_precision(o.precision, dev) or torch.float32
     sh, sw = style_hw or (round(h * o.style_scale), round(w * o.style_scale))
-    overhead, per_gflop, setup, setup_per_gflop = calibrate(str(dev), o.precision) if measure else (0.0,) * 4
+    overhead, per_gflop, setup, setup_per_gflop = rates or (0.0,) * 4
     seconds, total = 0.0, 0.0
     peak = 0.0
     for (lh, lw), (_, steps) in zip(_level_sizes(o, h, w), o.levels()):

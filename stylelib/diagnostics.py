@@ -109,3 +109,18 @@ def period2_energy(images: torch.Tensor) -> torch.Tensor:
     h, w = gray.shape[-2:]
     nyquist = power[:, h // 2, :].sum(1) + power[:, :, w // 2].sum(1) - power[:, h // 2, w // 2]
     return nyquist / power.sum((1, 2)).clamp_min(1e-12)
+
+
+def high_frequency_share(images: torch.Tensor, cutoff: float = 0.25) -> torch.Tensor:
+    """Share of an image's spectral energy above ``cutoff`` cycles per pixel: (B, C, H, W) -> (B,).
+
+    A measure of how fine the texture is (lesson 11's brush-size experiment):
+    the grey image's mean is removed and its power at radial frequencies
+    above the cutoff (0.5 is the finest a pixel grid holds) divided by the total.
+    """
+    gray = images.float().mean(1)  # (B, H, W)
+    power = torch.fft.rfft2(gray - gray.mean((1, 2), keepdim=True)).abs().pow(2)  # (B, H, W//2 + 1)
+    fy = torch.fft.fftfreq(gray.shape[1]).abs()[:, None]
+    fx = torch.fft.rfftfreq(gray.shape[2])[None]
+    high = (fx**2 + fy**2).sqrt() > cutoff  # (H, W//2 + 1)
+    return (power * high).sum((1, 2)) / power.sum((1, 2)).clamp_min(1e-12)

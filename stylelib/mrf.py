@@ -10,8 +10,11 @@ and pull it towards that patch::
     NN(i) = argmax_j  ⟨Ψ_i(F), Ψ_j(F_s)⟩ / (‖Ψ_i(F)‖ ‖Ψ_j(F_s)‖)
 
 The sum runs over the m patches of the result and is not normalised, as in
-the paper. Because positions are matched locally instead of summed away,
-structure such as a face survives where the Gram loss smears it.
+the paper. Positions are matched locally instead of summed away, so the
+layout of the photo's structures is kept (on a landscape its content error
+is far below the Gram loss's), but each patch is pulled towards a patch of
+the painting: on a portrait at a matched style strength the Gram loss kept
+the face better in our measurements (lesson 07).
 
 The correlation with every style patch is a convolution of F with the
 normalised style patches as kernels; we do it in chunks of patches so that

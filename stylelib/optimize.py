@@ -64,7 +64,7 @@ def check_memory(o: Options, h: int, w: int, device: str) -> None:
     def at(size: int):
         s = size / max(h, w)
         return estimate_stylize(dataclasses.replace(o, size=size), max(1, round(h * s)), max(1, round(w * s)),
-                                device=device, measure=False)
+                                device=device)
 
     check_fits(at(max(h, w)), "this run", lambda size: at(size).fits, max(h, w))
 

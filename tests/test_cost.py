@@ -8,6 +8,7 @@ import time
 import pytest
 
 from stylelib import stylize
+from stylelib.calibrate import calibrate
 from stylelib.cost import available_bytes, estimate_apply, estimate_stylize, vgg_counts
 from stylelib.data import resolve_image
 from stylelib.images import load_image
@@ -24,7 +25,7 @@ size, extra = int(sys.argv[1]), json.loads(sys.argv[2])
 x = load_image(resolve_image("grace-hopper"), size=size)
 stylize(x, resolve_image("starry-night"), size=size, steps=2, **extra)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-estimate = estimate_stylize(Options(size=size, steps=2, **extra), *x.shape[-2:], measure=False).peak_bytes
+estimate = estimate_stylize(Options(size=size, steps=2, **extra), *x.shape[-2:]).peak_bytes
 print(json.dumps({"peak": peak, "estimate": estimate}))
 """
 
@@ -49,7 +50,7 @@ def test_time_within_1_5x_of_a_real_run():
     x = load_image(resolve_image("kingfisher"), size=192)
     o = Options(size=192, steps=8, precision="fp32")
     stylize(x, resolve_image("great-wave"), **{**o.__dict__, "steps": 1})  # load the network once
-    expected = estimate_stylize(o, *x.shape[-2:]).seconds
+    expected = estimate_stylize(o, *x.shape[-2:], rates=calibrate("cpu", "fp32")).seconds
     start = time.perf_counter()
     stylize(x, resolve_image("great-wave"), **o.__dict__)
     measured = time.perf_counter() - start
@@ -71,4 +72,4 @@ def test_apply_estimate_grows_with_pixels_and_memory_is_read():
 
 
 def test_the_default_run_fits_here():
-    assert estimate_stylize(DEFAULTS, 384, 384, measure=False).fits
+    assert estimate_stylize(DEFAULTS, 384, 384).fits

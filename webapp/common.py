@@ -109,4 +109,5 @@ CSS = """
 .stylelib-title h1 {margin-bottom: 0}
 .stylelib-status {min-height: 2.2em}
 .stylelib-gallery .caption-label {white-space: normal; overflow: visible; font-size: 11px; line-height: 1.1}
+#result-image img, #instant-result img {width: 100%; height: 100%; object-fit: contain}
 """

@@ -62,9 +62,13 @@ def build(stylise) -> None:
         mrf_layer = gr.Dropdown(["relu2_1", "relu3_1", "relu4_1"], value="relu3_1", label="Layer for the MRF match map")
         inspect = gr.Button("Look inside", variant="primary")
     inspect_note = gr.Markdown()
-    feature_plot = gr.Plot(label="Feature maps")
-    gram_plot = gr.Plot(label="Gram matrices (G/M, first 48 channels) and the result's distance to the painting's")
-    match_plot = gr.Plot(label="MRF: which painting patch each result patch matches (Li & Wand)")
+    # the figures carry their own titles; a panel label on top would cover them
+    gr.Markdown("#### Feature maps")
+    feature_plot = gr.Plot(show_label=False)
+    gr.Markdown("#### Gram matrices (G/M, first 48 channels) and the result's distance to the painting's")
+    gram_plot = gr.Plot(show_label=False)
+    gr.Markdown("#### MRF: which painting patch each result patch matches (Li & Wand)")
+    match_plot = gr.Plot(show_label=False)
     with gr.Row():
         match_image = gr.Image(label="Match map: click a spot to see its patch and the painting patch it matched",
                                interactive=False, height=300)

@@ -290,9 +290,10 @@ def build() -> None:
     for k, trigger in enumerate(triggers):
         trigger(instant, inputs=None, inputs_kwargs=dict(photo=photo, **settings, size=size),
                 outputs=[result, note], api_name="instant" if k == 0 else False, **common)
-    photo_gallery.select(pick_example("content"), None, photo, api_name=False)
-    painting_gallery.select(pick_example("style"), None, painting, api_name=False)
-    sheet.select(pick_builtin, None, builtin, api_name=False).then(lambda: MODES[1], None, mode, api_name=False)
+    photo_gallery.select(pick_example("content"), None, photo, api_name=False, queue=False)
+    painting_gallery.select(pick_example("style"), None, painting, api_name=False, queue=False)
+    sheet.select(pick_builtin, None, builtin, api_name=False, queue=False).then(lambda: MODES[1], None, mode, api_name=False,
+                                                                                  queue=False)
     video_btn.click(instant_video, inputs=None, inputs_kwargs=dict(video=video_in, **settings, size=size, smooth=smooth),
                     outputs=[video_out, video_note], api_name="instant_video", concurrency_limit=1,
                     concurrency_id="gpu")

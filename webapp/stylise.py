@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from stylelib import plots
+from stylelib.calibrate import calibrate
 from stylelib.cost import estimate_stylize
 from stylelib.images import ImageError, save_image
 from stylelib.masks import masks_from_strokes
@@ -185,7 +186,8 @@ def redraw_seconds() -> float:
 def run_seconds(o: Options, h: int, w: int) -> float:
     """stylelib.cost's estimate of the optimisation, plus this tab's live redraws."""
     redraws = o.total_steps // REDRAW_EVERY
-    return estimate_stylize(o, h, w, device=str(DEVICE)).seconds + redraws * redraw_seconds()
+    rates = calibrate(str(DEVICE), o.precision)
+    return estimate_stylize(o, h, w, device=str(DEVICE), rates=rates).seconds + redraws * redraw_seconds()
 
 
 def time_note(size: float, steps: float, scales: float) -> str:
@@ -194,7 +196,7 @@ def time_note(size: float, steps: float, scales: float) -> str:
         o = Options(size=int(size), steps=int(steps), scales=int(scales))
     except ValueError as err:
         return str(err)
-    cost = estimate_stylize(o, int(size), int(size), device=str(DEVICE), measure=False)
+    cost = estimate_stylize(o, int(size), int(size), device=str(DEVICE))
     seconds = run_seconds(o, int(size), int(size))
     rows = ", ".join(f"{px} px ≈ {_fmt(run_seconds(dataclasses.replace(o, size=px), px, px))}"
                      for px in (256, 512, 1024) if px <= MAX_SIZE)
@@ -286,8 +288,8 @@ def build() -> SimpleNamespace:
             command = gr.Code(label="Reproduce with the CLI", language="shell", interactive=False)
     result_path, run_state = gr.State(None), gr.State(None)
 
-    content_gallery.select(pick_example("content"), None, content, api_name=False)
-    style_gallery.select(pick_example("style"), None, style, api_name=False)
+    content_gallery.select(pick_example("content"), None, content, api_name=False, queue=False)
+    style_gallery.select(pick_example("style"), None, style, api_name=False, queue=False)
     content.change(lambda p: {"background": p, "layers": [], "composite": p} if p else None, content, regions,
                    api_name=False, queue=False)
     preset.change(apply_preset, preset, [CONTROLS[n] for n in PRESET_CONTROLS], api_name=False, queue=False)
@@ -301,9 +303,10 @@ def build() -> SimpleNamespace:
     idle = dict(fn=lambda: gr.update(interactive=True, value="Run"), inputs=None, outputs=run, api_name=False,
                 queue=False)
     run_event.then(**idle)
-    run_event.then(time_note, [size, steps, scales], time_md, show_progress="hidden", api_name=False)
+    note = dict(show_progress="hidden", api_name=False, concurrency_limit=1, concurrency_id="note")
+    run_event.then(time_note, [size, steps, scales], time_md, **note)
     stop.click(stopped, run_state, status, cancels=[run_event], api_name=False, queue=False).then(**idle)
     for c in (size, steps, scales):
-        c.release(time_note, [size, steps, scales], time_md, show_progress="hidden", api_name=False)
+        c.release(time_note, [size, steps, scales], time_md, **note)
     return SimpleNamespace(content=content, style=style, result_path=result_path, time_md=time_md,
                            size=size, steps=steps, scales=scales)

@@ -225,6 +225,14 @@ def high_frequency_share(image, cutoff=0.25):
     return (power[(fx**2 + fy**2).sqrt() > cutoff].sum() / power.sum()).item()
 
 # %%
+from stylelib.diagnostics import high_frequency_share as library_share
+x = torch.rand(2, 3, 20, 31)
+torch.testing.assert_close(torch.tensor([high_frequency_share(x[i:i + 1])
+                                         for i in range(2)]),
+                           library_share(x))
+print("by hand == stylelib.diagnostics.high_frequency_share")
+
+# %%
 photo = stylelib.load_example("grace-hopper", size=pick(384, 96))
 sizes = [128, 256, 512]
 brushes = [run(photo, "starry-night", style_size=n) for n in sizes]

@@ -1,0 +1,29 @@
+"""The model-training scripts run end to end (a tiny step count, on the CPU) and write what they promise."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_gpu_training_script_runs_on_the_cpu_with_a_tiny_step_count(tmp_path):
+    from stylelib import list_examples, load_example, save_image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for e in list_examples("content")[:3]:
+        save_image(load_example(e.name, size=64), photos / f"{e.name}.png")
+    env = {**os.environ, "DEVICE": "cpu", "STEPS": "2", "SIZE": "32", "WIDTH": "8", "BATCH": "2",
+           "OUT": str(tmp_path), "PY": sys.executable, "THREADS": "1", "DATA": str(photos)}
+    result = subprocess.run(["bash", "scripts/train_models_gpu.sh", "great-wave", "paper:great-wave"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name, network in (("great-wave", "improved"), ("great-wave-paper", "paper")):
+        recipe = json.loads((tmp_path / f"{name}.json").read_text())
+        assert recipe["network"] == network and recipe["width"] == 8 and recipe["steps"] == 2
+        assert recipe["config"]["style_layers"][-1] == "relu5_1" and recipe["config"]["style_size"] == 384
+        assert set(recipe["quality"]) >= {"content_max", "style_max", "photos"} and len(recipe["quality"]["photos"]) == 6
+        assert recipe["sha256"]
