@@ -9,7 +9,8 @@ again below in the tutorial's style). They differ in how they run it:
   fp32; torch's L-BFGS with its defaults (lr 1, no line search, 20
   iterations per ``step``), pixels clamped inside the closure.
 - ours: ``stylelib.stylize_iter`` with its defaults (network cut at relu5_1,
-  bf16 autocast + channels_last where the CPU has bf16, L-BFGS with a
+  a bf16 copy of the network + channels_last where the CPU has bf16, Gram
+  matrices with a one-product gradient, L-BFGS with a
   strong-Wolfe line search and no repeated evaluations).
 
 Prints JSON: seconds per evaluation (one forward + backward), and the loss
@@ -35,7 +36,8 @@ from stylelib.images import resize_tensor
 from stylelib.losses import gram_matrix
 from stylelib.objective import Objective
 from stylelib.options import DEFAULTS
-from stylelib.vgg import VGGFeatures, layer_names
+from stylelib.runtime import resolve_precision
+from stylelib.vgg import VGGFeatures, get_extractor, layer_names
 
 
 def square(name: str, size: int) -> torch.Tensor:
@@ -142,9 +144,8 @@ def bench(size: int, budget: float, n: int) -> dict:
     o = DEFAULTS
     layers = tuple(dict.fromkeys(o.content_layers + o.style_layers))
     ours_obj = Objective(
-        VGGFeatures(layers, weights="caffe").to(memory_format=torch.channels_last), content, [style],
-        content_layers=o.content_layers, style_layers=o.style_layers, style_weight=o.style_weight,
-        autocast_dtype=torch.bfloat16 if stylelib.optimize.resolve_precision("auto", torch.device("cpu")) else None,
+        get_extractor(layers, "vgg19", "caffe", "max", "cpu", resolve_precision("auto", torch.device("cpu"))),
+        content, [style], content_layers=o.content_layers, style_layers=o.style_layers, style_weight=o.style_weight,
     )
     fp32_obj = Objective(VGGFeatures(layers, weights="caffe"), content, [style], content_layers=o.content_layers,
                          style_layers=o.style_layers, style_weight=o.style_weight)

@@ -6,11 +6,11 @@
 # The photos: ../shared/data/photos minus the six bundled example photos (kept for validation), copied
 # into the git-ignored train_photos/. Each model resumes from its checkpoint, so a killed run loses little.
 set -euo pipefail
-STEPS=${STEPS:-4000}; WIDTH=${WIDTH:-16}; SIZE=${SIZE:-128}; BATCH=${BATCH:-4}; DEVICE=${DEVICE:-auto}
+STEPS=${STEPS:-3800}; WIDTH=${WIDTH:-32}; SIZE=${SIZE:-128}; BATCH=${BATCH:-4}; DEVICE=${DEVICE:-auto}
 OUT=${OUT:-stylelib/assets/models}; PY=${PY:-.venv/bin/python}; EXTRA=${EXTRA:-}
 # The recipe (docs/fast_recipe.md): the optimisation's own layers and relative errors, the painting at the
 # size the models are judged at.
-RECIPE="--style-layers relu1_1 relu2_1 relu3_1 relu4_1 relu5_1 --content-layer relu4_2 --style-size 384 --style-weight ${BETA:-1.5}"
+RECIPE="--style-layers relu1_1 relu2_1 relu3_1 relu4_1 relu5_1 --content-layer relu4_2 --style-size 384 --style-weight ${BETA:-1.75}"
 DATA=${DATA:-train_photos}
 if [ "$DATA" = train_photos ] && [ ! -d train_photos ]; then
     mkdir -p train_photos

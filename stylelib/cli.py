@@ -162,14 +162,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.style_image or args.builtin is not None:
         from .anystyle import AnyStyle
 
-        anystyle = AnyStyle(device=args.device, precision=args.precision)
+        anystyle = AnyStyle(device=args.device, precision=args.precision, compile=args.compile)
         if args.style_image:
             run = anystyle.frames([str(resolve_image(p)) for p in args.style_image], weights=args.blend,
                                   strength=args.strength, style_size=args.style_size,
-                                  preserve_color=args.preserve_color)
+                                  preserve_color=args.preserve_color, work_size=args.work_size or None)
         else:
             run = anystyle.builtin_frames(parse_builtin(args.builtin), strength=args.strength,
-                                          preserve_color=args.preserve_color)
+                                          preserve_color=args.preserve_color, work_size=args.work_size or None)
     else:
         from .fast import Stylizer
 
@@ -343,8 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strength", type=float, default=any_defaults["strength"],
                    help=f"0 = the photo, 1 = the painting (default: {any_defaults['strength']})")
     p.add_argument("--style-size", type=int, default=any_defaults["style_size"],
-                   help=f"the painting's longest side as the network sees it: the brush size "
+                   help=f"the painting's shorter side as the network sees it: the brush size "
                         f"(default: {any_defaults['style_size']})")
+    p.add_argument("--work-size", type=int, default=any_defaults["work_size"],
+                   help="any painting and built-in styles: paint photos larger than this (longest side) at it and "
+                        "scale back, as the networks learnt their strokes; 0: at their own size "
+                        f"(default: {any_defaults['work_size']})")
     p.add_argument("--preserve-color", default="none", choices=PRESERVE_COLOR,
                    help="keep the photo's colours (with --style-image or --builtin; default: none)")
     p.add_argument("--size", type=int, help="longest side of the results (default: the input's)")
@@ -354,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--precision", default="auto", choices=PRECISIONS)
     p.add_argument("--compile", action="store_true",
-                   help="torch.compile a trained model: ~30 s more for the first frame of each size, then ~2x faster")
+                   help="torch.compile the network: ~15-30 s more for the first frame of each size, then ~2-3x faster "
+                        "(worth it for videos and folders)")
     p.add_argument("--estimate", action="store_true", help="print the expected time and peak memory, and stop")
     COMMANDS["apply"] = cmd_apply
 

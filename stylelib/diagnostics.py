@@ -111,12 +111,13 @@ def period2_energy(images: torch.Tensor) -> torch.Tensor:
     return nyquist / power.sum((1, 2)).clamp_min(1e-12)
 
 
-def high_frequency_share(images: torch.Tensor, cutoff: float = 0.25) -> torch.Tensor:
+def high_frequency_share(images: torch.Tensor, cutoff: float = 0.1) -> torch.Tensor:
     """Share of an image's spectral energy above ``cutoff`` cycles per pixel: (B, C, H, W) -> (B,).
 
     A measure of how fine the texture is (lesson 11's brush-size experiment):
     the grey image's mean is removed and its power at radial frequencies
-    above the cutoff (0.5 is the finest a pixel grid holds) divided by the total.
+    above the cutoff (0.1: periods shorter than 10 pixels, where brush
+    strokes live; 0.5 is the finest a pixel grid holds) divided by the total.
     """
     gray = images.float().mean(1)  # (B, H, W)
     power = torch.fft.rfft2(gray - gray.mean((1, 2), keepdim=True)).abs().pow(2)  # (B, H, W//2 + 1)

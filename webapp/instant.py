@@ -249,7 +249,7 @@ def build() -> None:
                     blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second painting")
                 with gr.Row():
                     style_size = gr.Slider(96, 768, value=DEFAULTS["style_size"], step=32, label="Brush size",
-                                           info="the painting's size as the network sees it (px): smaller = "
+                                           info="the painting's shorter side as the network sees it (px): smaller = "
                                                 "bigger strokes")
                     preserve = gr.Radio(list(PRESERVE_COLOR), value="none", label="Keep the photo's colours",
                                         info="luminance-only: paint the brightness alone (Gatys et al. 2016); "

@@ -171,7 +171,8 @@ def apply_preset(name):
     return [gr.update(value=values[n]) for n in PRESET_CONTROLS]
 
 
-PRESET_CONTROLS = ("style_weight", "tv_weight", "content_weight", "style_loss", "mrf_weight")
+PRESET_CONTROLS = ("style_weight", "tv_weight", "content_weight", "style_loss", "mrf_weight", "preserve_color",
+                   "scales", "steps")
 
 
 @lru_cache(maxsize=1)
