@@ -71,16 +71,25 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         print(f"stylize {w}x{h}, {options.total_steps} steps over {options.scales} size(s): {cost.describe()}; "
               f"{verdict}")
         return 0
-    # the bar appears at once: at 1024 px the first step takes a while (the photo, the targets, a line search)
-    bar, final = _progress(options.total_steps, f"stylize {out.name}"), None
-    bar.set_postfix_str("loading the network and the targets")
+    # On a terminal the bar appears at once (at 1024 px the first step takes a while: the photo, the targets, a
+    # line search) and is erased if the run fails, so an error stays one line; in a pipe it starts with step 1.
+    bar, final = None, None
+    if sys.stderr.isatty():
+        bar = _progress(options.total_steps, f"stylize {out.name}")
+        bar.set_postfix_str("loading the network and the targets")
     try:
         for it in stylize_iter(content, styles if len(styles) > 1 else styles[0], options):
+            bar = bar or _progress(options.total_steps, f"stylize {out.name}")
             bar.update(1)
             bar.set_postfix(loss=f"{it.loss:.4g}", scale=f"{it.scale}/{it.scales}")
             final = it
+    except BaseException:
+        if bar is not None:
+            bar.leave = False
+        raise
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     save_image(final.image, out)
     recipe = make_recipe(options, final, content=args.content, styles=args.style, output=str(out))

@@ -33,7 +33,9 @@ EVALS_PER_STEP = {"lbfgs": 1.15, "adam": 1.0}
 # Peak bytes per feature-map element counted by vgg_counts (conv and ReLU
 # outputs), fitted to the peak RSS of real runs (default options, 256-768
 # px, bf16 and fp32; scripts/calibrate_cost.py), and the fixed part: the
-# interpreter, torch and the network's weights.
+# interpreter, torch and the network's weights. That fixed part varies by machine (one CI machine showed
+# ~1.7 GB at 256 px in bf16 where this one shows 0.9 GB), so below ~384 px the figure is rough (up to 2x low);
+# large runs, the ones refused, are dominated by the fitted per-element part.
 BYTES_PER_ACTIVATION = {torch.bfloat16: 3.9, torch.float16: 3.9, torch.float32: 4.3}
 BASE_BYTES = 0.85 * 2**30
 FAST_BYTES_PER_PIXEL = {"johnson": 4 * 5 * 32, "anystyle": 4 * 5 * 32}  # ~5 live maps of 32 channels, fp32

@@ -6,6 +6,16 @@ import pytest
 import torch
 
 
+def pytest_report_header(config):
+    """Name the CPU in every test log: timings and memory differ between the machines CI draws."""
+    from pathlib import Path
+
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "unknown")
+    flags = [f for f in ("amx_bf16", "avx512_bf16") if f in info]
+    return f"cpu: {model} ({os.cpu_count()} cores; {', '.join(flags) or 'no bf16 units'})"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
     """Keep the dequantised-weights cache and torch hub out of the user's home."""

@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.request
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,7 +151,7 @@ def test_regions_painted_in_the_browser_reach_the_library(app_module, client, tm
     assert recipe["options"]["style_masks"] == ["region-1.png", "region-2.png"]
     assert recipe["styles"] == ["starry-night", "great-wave"]
     assert "--style-masks region-1.png region-2.png" in out[4]
-    masks = sorted(f for f in out[3] if "region-" in f)
+    masks = sorted((f for f in out[3] if "region-" in f), key=lambda f: Path(f).name)  # each in a hashed folder
     with Image.open(masks[0]) as left, Image.open(masks[1]) as right:
         a, b = np.asarray(left.convert("L"), float) / 255, np.asarray(right.convert("L"), float) / 255
     half = a.shape[1] // 2

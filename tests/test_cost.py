@@ -36,7 +36,9 @@ def test_vgg_work_is_counted_from_the_layer_table():
     assert vgg_counts("vgg19", ("relu1_1",), 256, 256)[0] == 2 * 3 * 64 * 9 * 256 * 256 / 1e9
 
 
-@pytest.mark.parametrize("size, extra", [(256, {}), (512, {}), (384, {"style_loss": "mrf"}),
+# Sizes where the run's own memory matters: below ~384 px the fixed part (Python, torch, the network; 0.9 GB
+# here, up to ~1.8 GB seen on another CI machine with bf16) dominates and is only roughly known.
+@pytest.mark.parametrize("size, extra", [(768, {}), (512, {}), (384, {"style_loss": "mrf"}),
                                          (384, {"precision": "fp32"})])
 def test_peak_memory_within_1_5x_of_a_real_run(size, extra):
     out = subprocess.run([sys.executable, "-c", MEASURE, str(size), json.dumps(extra)], capture_output=True,

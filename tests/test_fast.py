@@ -128,6 +128,8 @@ def _ddp_gradients(rank, world, port, out):
     sum(perceptual_terms(vgg, net(share), share, grams, cfg).values()).backward()
     if rank == 0:
         torch.save({k: p.grad for k, p in net.module.named_parameters()}, out)
+    # both ranks leave together: a rank tearing gloo down while the other still talks aborts the process
+    dist.barrier()
     dist.destroy_process_group()
 
 

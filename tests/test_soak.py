@@ -27,7 +27,7 @@ def disk_mb(folder: Path) -> float:
 
 def test_hundreds_of_runs_keep_memory_and_disk_flat(app_module, client):  # noqa: F811
     content, style = handle_file(str(example_path("kingfisher"))), handle_file(str(example_path("great-wave")))
-    run = lambda: client.predict(content=content, style=style, size=32, steps=1, api_name="/stylize")  # noqa: E731
+    run = lambda: client.predict(content=content, style=style, size=64, steps=1, api_name="/stylize")  # noqa: E731
     out_dir, cache = app_module.stylise.new_run_dir.__globals__["OUT_DIR"], Path(os.environ["GRADIO_TEMP_DIR"])
     for _ in range(20):  # warm up: the networks, caches and arenas settle
         run()
