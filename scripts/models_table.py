@@ -1,0 +1,33 @@
+"""Print the README's table of bundled models from their JSON recipes (the figures record_quality.py wrote).
+
+    python scripts/models_table.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MODELS = Path(__file__).resolve().parents[1] / "stylelib" / "assets" / "models"
+
+
+def row(recipe_path: Path) -> str:
+    r = json.loads(recipe_path.read_text())
+    q, c = r.get("quality"), r["config"]
+    figures = (f"{q['content_mean']:.2f} / **{q['content_max']:.2f}** | {q['style_mean']:.2f} / **{q['style_max']:.2f}**"
+               if q else "not measured | not measured")
+    recipe = (f"{r['network']}, width {r['width']}, {r['steps']:,} steps, β = {c['style_weight']:g}, "
+              f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}")
+    minutes = f"{r['seconds'] / 60:.0f}"
+    return f"| `{recipe_path.stem}` | {recipe} | {figures} | {minutes} |"
+
+
+def main() -> None:
+    print("| model | recipe | content mean / **worst** | style mean / **worst** | wall minutes |")
+    print("|---|---|---|---|---|")
+    for path in sorted(MODELS.glob("*.json")):
+        print(row(path))
+
+
+if __name__ == "__main__":
+    main()
