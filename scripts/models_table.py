@@ -16,17 +16,18 @@ def row(recipe_path: Path) -> str:
     q, c = r.get("quality"), r["config"]
     figures = (f"{q['content_mean']:.2f} / **{q['content_max']:.2f}** | {q['style_mean']:.2f} / **{q['style_max']:.2f}**"
                if q else "not measured | not measured")
+    schedule = ", cosine lr" if c.get("lr_schedule") == "cosine" else ""
     recipe = (f"{r['network']}, width {r['width']}, {r['steps']:,} steps, β = {c['style_weight']:g}, "
-              f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}")
-    minutes = f"{r['seconds'] / 60:.0f}"
+              f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}{schedule}")
+    minutes = f"{r['cpu_seconds'] / 60:.0f}" if "cpu_seconds" in r else f"({r['seconds'] / 60:.0f} wall)"
     return f"| `{recipe_path.stem}` | {recipe} | {figures} | {minutes} |"
 
 
 def main() -> None:
-    print("| model | recipe | content mean / **worst** | style mean / **worst** | wall minutes |")
+    print("| model | recipe | content mean / **worst** | style mean / **worst** | CPU minutes |")
     print("|---|---|---|---|---|")
-    for path in sorted(MODELS.glob("*.json")):
-        print(row(path))
+    for path in sorted(MODELS.glob("*.safetensors")):
+        print(row(path.with_suffix(".json")))
 
 
 if __name__ == "__main__":
