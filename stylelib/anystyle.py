@@ -50,7 +50,7 @@ from torch import nn
 
 from . import color
 from .color import PRESERVE_COLOR
-from .images import ImageSource, as_image, resize_tensor
+from .images import ImageSource, as_image, fit_size, resize_tensor
 from .media import Frames
 from .mobilenet import STYLE_DIM, StylePredictor
 from .runtime import resolve_device, resolve_precision
@@ -151,9 +151,7 @@ def _as_tensor(image: Painting, size: int | None) -> torch.Tensor:
 
 def _short_side(image: torch.Tensor, size: int) -> torch.Tensor:
     """``image`` scaled so its shorter side is ``size`` px (the released predictor's 256 x 256 crop scale)."""
-    h, w = image.shape[-2:]
-    s = size / min(h, w)
-    return resize_tensor(image, (max(1, round(h * s)), max(1, round(w * s))))
+    return resize_tensor(image, fit_size(*image.shape[-2:], size, side="short"))
 
 
 class AnyStyle:
@@ -242,8 +240,7 @@ class AnyStyle:
         h, w = x.shape[-2:]
         if work_size is None or max(h, w) <= work_size:
             return self.transform(x, code, network)
-        f = work_size / max(h, w)
-        small = resize_tensor(x, (max(1, round(h * f)), max(1, round(w * f))))
+        small = resize_tensor(x, fit_size(h, w, work_size))
         # the strokes keep the size relative to the photo that the network learnt them at
         return resize_tensor(self.transform(small, code, network), (h, w))
 

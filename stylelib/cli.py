@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from . import __version__
 from .data import list_examples, resolve_image
-from .images import ImageError, save_image
+from .images import ImageError, fit_size, save_image
 from .options import Options
 from .weights import WeightsError
 
@@ -244,8 +244,7 @@ def check_apply_memory(inputs: list[str], args: argparse.Namespace, model: str |
         batch = min(args.batch, frames)
 
         def at(size: int, h=h, w=w, batch=batch):
-            s = size / max(h, w)
-            return estimate_apply(kind, max(1, round(h * s)), max(1, round(w * s)), batch=batch, width=width)
+            return estimate_apply(kind, *fit_size(h, w, size), batch=batch, width=width)
 
         check_fits(at(max(h, w)), Path(path).name, lambda size: at(size).fits, max(h, w))
 

@@ -143,7 +143,7 @@ def estimate_stylize(o, h: int, w: int, *, style_hw: tuple[int, int] | None = No
         peak = max(peak, BYTES_PER_ACTIVATION.get(dtype, 4.3) * elements + history + _mrf_bytes(o, lh, lw))
     style_elements = vgg_counts(o.arch, o.layers or ("relu1_1",), sh, sw)[1]
     peak = max(peak, 4.0 * style_elements)  # the painting's forward pass, fp32 copies of its features
-    return Cost(seconds, int(peak + _base_bytes()), available_bytes(dev), total)
+    return Cost(seconds, int(peak + BASE_BYTES), available_bytes(dev), total)
 
 
 def _mrf_bytes(o, h: int, w: int) -> float:
@@ -159,10 +159,6 @@ def _mrf_bytes(o, h: int, w: int) -> float:
     return out
 
 
-def _base_bytes() -> float:
-    return BASE_BYTES
-
-
 def estimate_apply(kind: str, h: int, w: int, *, batch: int = 1, width: int = 32) -> Cost:
     """Peak memory (and work) of one pass of a feed-forward network over ``batch`` images of h x w.
 
@@ -170,7 +166,7 @@ def estimate_apply(kind: str, h: int, w: int, *, batch: int = 1, width: int = 32
     """
     scale = (width / 32) if kind == "johnson" else 1.0
     pixels = batch * h * w
-    peak = FAST_BYTES_PER_PIXEL[kind] * scale * pixels + 4 * 3 * pixels * 3 + _base_bytes()
+    peak = FAST_BYTES_PER_PIXEL[kind] * scale * pixels + 4 * 3 * pixels * 3 + BASE_BYTES
     gflop = (21.0 * scale**2 if kind == "johnson" else 3.5) * pixels / 256**2
     return Cost(0.0, int(peak), available_bytes("cpu"), gflop)
 

@@ -105,8 +105,7 @@ def load_pil(source: ImageSource, *, size: int | None = None, min_side: int = 1)
 def resize_long_side(image: Image.Image, size: int) -> Image.Image:
     """Scale so the longest side is ``size`` px (down or up), keeping the aspect ratio."""
     w, h = image.size
-    scale = size / max(w, h)
-    new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    new = fit_size(h, w, size)[::-1]  # PIL sizes are (w, h)
     if new == image.size:
         return image
     return image.resize(new, Image.Resampling.LANCZOS, reducing_gap=3.0)
@@ -139,6 +138,12 @@ def save_image(images: torch.Tensor, path: str | os.PathLike) -> None:
     to_pil(images).save(path)
 
 
+def fit_size(h: int, w: int, size: int, *, side: str = "long") -> tuple[int, int]:
+    """(h, w) scaled so the longest (``side="long"``) or shorter (``"short"``) side is ``size`` px."""
+    s = size / (max(h, w) if side == "long" else min(h, w))
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
 def resize_tensor(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Resize (B, 3, H, W) to (h, w) with antialiased bicubic interpolation."""
     if tuple(images.shape[-2:]) == tuple(size):
@@ -163,8 +168,7 @@ def as_image(source: ImageSource | torch.Tensor, size: int | None, min_side: int
             raise ValueError(f"the {what} is {w}x{h} px, too small; each side needs at least {min_side} px")
         if size is None or max(h, w) == size:
             return x.clone()
-        s = size / max(h, w)
-        return resize_tensor(x, (max(1, round(h * s)), max(1, round(w * s))))
+        return resize_tensor(x, fit_size(h, w, size))
     try:
         return load_image(source, size=size, min_side=min_side)
     except ImageError as err:

@@ -29,7 +29,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 
 from . import color
-from .images import ImageSource, as_image, resize_tensor
+from .images import ImageSource, as_image, fit_size, resize_tensor
 from .masks import as_mask
 from .objective import Objective
 from .options import Options
@@ -62,9 +62,7 @@ def check_memory(o: Options, h: int, w: int, device: str) -> None:
     from .cost import check_fits, estimate_stylize
 
     def at(size: int):
-        s = size / max(h, w)
-        return estimate_stylize(dataclasses.replace(o, size=size), max(1, round(h * s)), max(1, round(w * s)),
-                                device=device)
+        return estimate_stylize(dataclasses.replace(o, size=size), *fit_size(h, w, size), device=device)
 
     check_fits(at(max(h, w)), "this run", lambda size: at(size).fits, max(h, w))
 
@@ -124,8 +122,8 @@ def _objective(extractor, c: torch.Tensor, styles: list[torch.Tensor], masks, o:
 def _level_inputs(photo, styles, o: Options, size: int):
     """The photo and paintings at one coarse-to-fine size, as the network should see them (colour option)."""
     need = o.min_side()
-    c = resize_tensor(photo, _fit(photo, size))
-    level_styles = [resize_tensor(s, _fit(s, max(1, round(size * o.style_scale)))) for s in styles]
+    c = resize_tensor(photo, fit_size(*photo.shape[-2:], size))
+    level_styles = [resize_tensor(s, fit_size(*s.shape[-2:], max(1, round(size * o.style_scale)))) for s in styles]
     for img, what in [(c, "content")] + [(s, "style") for s in level_styles]:
         if min(img.shape[-2:]) < need:
             h, w = img.shape[-2:]
@@ -133,12 +131,6 @@ def _level_inputs(photo, styles, o: Options, size: int):
                              f"{', '.join(o.layers)} (each side needs at least {need} px); raise size or style_scale")
     seen, seen_styles = color.prepare(c, level_styles, o.preserve_color)
     return c, seen, seen_styles
-
-
-def _fit(image: torch.Tensor, size: int) -> tuple[int, int]:
-    h, w = image.shape[-2:]
-    s = size / max(h, w)
-    return max(1, round(h * s)), max(1, round(w * s))
 
 
 def stylize_iter(content: Painting, style: Painting | Sequence[Painting], options: Options | None = None,
