@@ -2,11 +2,17 @@
 
     python bench/fast_quality.py                         # every bundled model
     python bench/fast_quality.py my.safetensors --style my-painting.jpg
+    python bench/fast_quality.py starry-night --gatys     # the same judge on Gatys' optimisation (defaults)
+    python bench/fast_quality.py starry-night --gatys 5 --photos chelsea-the-cat   # ... at β = 5
 
 For each model and each photo (default: the six bundled photos, which no
 bundled model was trained on) at ``--size`` px: the relative content error
 c = E_c/E_c(0) at relu4_2 and the relative style error s = S(result)/S(photo)
 against the model's painting (``stylelib.evaluate.relative_errors``).
+``--gatys [BETA]`` judges ``stylelib.stylize`` (at its defaults, or at style
+weight BETA) on the same photos and painting instead of the model: what
+optimising each photo reaches, the bar a one-pass network is measured
+against.
 """
 
 from __future__ import annotations
@@ -17,18 +23,25 @@ import time
 
 import torch
 
+import stylelib
 from stylelib.data import list_examples, resolve_image
 from stylelib.evaluate import relative_errors
 from stylelib.fast import Stylizer
+from stylelib.options import DEFAULTS
 from stylelib.models import list_models, model_path
 from stylelib.images import load_image
 
 
-def judge(model: str, style: str | None, photos: list[str], size: int) -> dict:
+def judge(model: str, style: str | None, photos: list[str], size: int, gatys: float | None = None) -> dict:
     path = model_path(model)
     recipe = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
     style = style or recipe.get("style")
-    run = Stylizer(str(path))
+    if gatys is not None:
+        def run(x: torch.Tensor) -> torch.Tensor:
+            return stylelib.stylize(x, resolve_image(style), size=max(x.shape[-2:]), preview_every=0,
+                                    style_weight=gatys)
+    else:
+        run = Stylizer(str(path))
     rows = {}
     for name in photos:
         x = load_image(resolve_image(name), size=size)
@@ -37,7 +50,7 @@ def judge(model: str, style: str | None, photos: list[str], size: int) -> dict:
         ms = 1000 * (time.perf_counter() - clock)
         rows[name] = {**relative_errors(y, x, resolve_image(style)), "ms": round(ms, 1)}
     cs, ss = [r["content"] for r in rows.values()], [r["style"] for r in rows.values()]
-    return {"model": str(model), "style": style, "size": size, "photos": rows,
+    return {"model": f"gatys (stylelib.stylize, style_weight {gatys:g})" if gatys is not None else str(model), "style": style, "size": size, "photos": rows,
             "content_mean": sum(cs) / len(cs), "content_max": max(cs),
             "style_mean": sum(ss) / len(ss), "style_max": max(ss)}
 
@@ -48,10 +61,13 @@ def main() -> None:
     parser.add_argument("--style", help="the painting to judge against (default: the model's recipe)")
     parser.add_argument("--photos", nargs="+", default=[e.name for e in list_examples("content")])
     parser.add_argument("--size", type=int, default=384)
+    parser.add_argument("--gatys", nargs="?", type=float, const=DEFAULTS.style_weight, metavar="BETA",
+                        help="judge Gatys' optimisation of each photo instead (at style weight BETA; default: "
+                             "stylize's)")
     args = parser.parse_args()
     torch.manual_seed(0)
     models = args.models or [m.name for m in list_models()]
-    print(json.dumps([judge(m, args.style, args.photos, args.size) for m in models], indent=1))
+    print(json.dumps([judge(m, args.style, args.photos, args.size, args.gatys) for m in models], indent=1))
 
 
 if __name__ == "__main__":

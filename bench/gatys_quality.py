@@ -2,6 +2,7 @@
 
     python bench/gatys_quality.py                         # 256² and 512², every configuration
     python bench/gatys_quality.py --sizes 512 --configs default "scales 3, ratio 1.41"
+    python bench/gatys_quality.py --sizes 512 --no-reference --configs default "60 steps"   # work and objective
     python bench/gatys_quality.py --tiny                  # CI: 64², a few steps, figures not asserted
 
 One independent judge scores every result: the seed's objective as
@@ -10,9 +11,12 @@ stylelib scales it (α = 1, β = 20, w_l = 1/5, no TV; Caffe VGG-19 in fp32;
 the PyTorch tutorial writes it: the whole VGG-19 in fp32 every evaluation,
 torch's L-BFGS with its defaults, pixels clamped in the closure; its
 objective is recorded against its clock (the judging itself is not timed).
-For each stylelib configuration, at each size: its seconds, the objective
-it reached, the reference's seconds to reach the same value, and the
-speed-up. Prints JSON (one line per result as it comes, then a summary).
+For each stylelib configuration, at each size: its seconds, its work
+(evaluations of the objective and gradient, each counted by its pixels
+over the full size's; a busy host changes the seconds, not the work,
+though another precision may change both), the objective it reached, the
+reference's seconds and evaluations (full VGG-19 passes in fp32, a
+costlier unit) to reach the same value, and the speed-up. Prints JSON (one line per result as it comes, then a summary).
 """
 
 from __future__ import annotations
@@ -40,12 +44,19 @@ CONFIGS = {
     "pyramid": {"parametrization": "pyramid"},
     "pyramid (60 steps)": {"parametrization": "pyramid", "steps": 60},
     "stop rule 0.5%/10": {"stop_tol": 0.005, "steps": 300},
+    # where the work goes: coarse levels against full-size steps (README, "Where the evaluations go")
+    "scales 2 (120 + 35 fine)": {"scales": 2, "steps": 120, "fine_steps": 35},
+    "scales 2, ratio 1.41 (100 + 30 fine)": {"scales": 2, "scale_ratio": 1.41, "steps": 100, "fine_steps": 30},
+    "scales 2, ratio 1.41 (100 + 60 fine)": {"scales": 2, "scale_ratio": 1.41, "steps": 100, "fine_steps": 60},
+    "init instant (100 steps)": {"init": "instant"},
+    "60 steps": {"steps": 60},
     "compile": {"compile": True},
 }
 
 
-def reference(content: torch.Tensor, style: torch.Tensor, budget: float, judge_every: int) -> list[tuple[float, float]]:
-    """The tutorial's loop; returns [(seconds, objective)] with the judging excluded from the clock."""
+def reference(content: torch.Tensor, style: torch.Tensor, budget: float,
+              judge_every: int) -> list[tuple[float, float, int]]:
+    """The tutorial's loop; returns [(seconds, objective, evaluations)] with the judging excluded from the clock."""
     from stylelib.losses import gram_matrix
     from stylelib.options import DEFAULTS
     from stylelib.vgg import VGGFeatures
@@ -79,7 +90,7 @@ def reference(content: torch.Tensor, style: torch.Tensor, budget: float, judge_e
     # The tutorial's L-BFGS: lr 1, no line search. It calls step() with max_iter=20 (twenty iterations per
     # call); one per call is the same sequence of iterations and lets us judge it more often.
     opt = torch.optim.LBFGS([x], max_iter=1)
-    trace, clock, evals = [(0.0, objective_value(content, content, style))], 0.0, 0
+    trace, clock, evals = [(0.0, objective_value(content, content, style), 0)], 0.0, 0
 
     def closure():
         nonlocal evals
@@ -96,23 +107,27 @@ def reference(content: torch.Tensor, style: torch.Tensor, budget: float, judge_e
         for _ in range(judge_every):
             opt.step(closure)
         clock += time.perf_counter() - start
-        trace.append((clock, objective_value(x.detach().clamp(0, 1), content, style)))
+        trace.append((clock, objective_value(x.detach().clamp(0, 1), content, style), evals))
     return trace
 
 
-def reference_seconds(trace: list[tuple[float, float]], target: float) -> float | None:
-    """When the reference first reached ``target`` (linear between its samples), or None if never."""
-    for (t0, j0), (t1, j1) in zip(trace, trace[1:]):
+def reference_to(trace: list[tuple[float, float, int]], target: float) -> tuple[float, float] | None:
+    """(seconds, evaluations) when the reference first reached ``target`` (linear between samples), or None."""
+    for (t0, j0, e0), (t1, j1, e1) in zip(trace, trace[1:]):
         if j1 <= target:
-            return t0 + (t1 - t0) * (j0 - target) / max(j0 - j1, 1e-12)
+            f = (j0 - target) / max(j0 - j1, 1e-12)
+            return t0 + (t1 - t0) * f, e0 + (e1 - e0) * f
     return None
 
 
 def ours(content, style, size: int, fields: dict) -> dict:
-    start = time.perf_counter()
-    result = stylelib.stylize(content, style, size=size, preview_every=0, **fields)
+    start, last = time.perf_counter(), []
+    result = stylelib.stylize(content, style, size=size, preview_every=0, callback=last.append, **fields)
     seconds = time.perf_counter() - start
-    return {"seconds": round(seconds, 2), "objective": round(objective_value(result, content, style), 4)}
+    # "work": evaluations in units of one at full size, the measure of cost no busy host changes
+    return {"seconds": round(seconds, 2), "work": round(last[-1].info["work"], 2),
+            "precision": last[-1].info["precision"],
+            "objective": round(objective_value(result, content, style), 4)}
 
 
 def main() -> None:
@@ -121,6 +136,8 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--reference-budget", type=float, nargs="+", default=[120.0, 400.0],
                         help="seconds of the reference, one per size")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="only our runs: seconds, work and objective (work and objective do not depend on the host's load)")
     parser.add_argument("--tiny", action="store_true", help="64², 3 steps, 5 s of reference: proves it runs (CI)")
     args = parser.parse_args()
     if args.tiny:
@@ -137,16 +154,19 @@ def main() -> None:
               "results": []}
     for size in args.sizes:
         content, style = square("grace-hopper", size), square("starry-night", size)
-        trace = reference(content, style, budgets[size], judge_every=5 if size <= 256 else 3)
-        row = {"size": size, "reference_trace": [(round(t, 1), round(j, 4)) for t, j in trace]}
+        trace = [] if args.no_reference else reference(content, style, budgets[size],
+                                                       judge_every=5 if size <= 256 else 3)
+        row = {"size": size, "reference_trace": [(round(t, 1), round(j, 4), e) for t, j, e in trace]}
         print(json.dumps(row), flush=True)
         report["results"].append(row)
         for name in args.configs:
             got = ours(content, style, size, CONFIGS[name])
-            ref = reference_seconds(trace, got["objective"])
-            row = {"size": size, "config": name, **got,
-                   "reference_seconds_to_same": round(ref, 1) if ref is not None else f"> {budgets[size]:.0f}",
-                   "speedup": round(ref / got["seconds"], 2) if ref is not None else None}
+            row = {"size": size, "config": name, **got}
+            if trace:
+                ref = reference_to(trace, got["objective"])
+                row.update(reference_seconds_to_same=round(ref[0], 1) if ref else f"> {budgets[size]:.0f}",
+                           reference_evaluations_to_same=round(ref[1]) if ref else None,
+                           speedup=round(ref[0] / got["seconds"], 2) if ref else None)
             print(json.dumps(row), flush=True)
             report["results"].append(row)
     print(json.dumps(report, indent=1))

@@ -153,6 +153,9 @@ def bench(size: int, budget: float, n: int) -> dict:
     x = content.clone().requires_grad_(True)
     ref_s = time_evals(lambda x: reference_eval(full, model, losses, x), x, n)
     ours_s = time_evals(lambda x: ours_obj(x)[0], x, n)
+    # the bare network: the same bf16 copy to relu5_1, forward and backward from its last layer alone
+    deepest = layers[-1] if "relu5_1" not in layers else "relu5_1"
+    bare_s = time_evals(lambda x: ours_obj.extractor(x)[deepest].sum(), x, n)
     ref_img, ref_evals, ref_t = run_reference(content, style, budget)
     ours_img, ours_steps, ours_t = run_ours(content, style, budget)
     with torch.no_grad():
@@ -164,8 +167,18 @@ def bench(size: int, budget: float, n: int) -> dict:
         "loss_at_start": round(start_loss, 4),
         "reference": {"s_per_eval": round(ref_s, 4), "evals_in_budget": ref_evals, "loss_at_budget": round(ref_loss, 4)},
         "ours": {"s_per_eval": round(ours_s, 4), "steps_in_budget": ours_steps, "loss_at_budget": round(ours_loss, 4)},
+        "bare_network": {"s_per_eval": round(bare_s, 4)},
+        "ours_over_bare": round(ours_s / bare_s, 2),
         "speedup_per_eval": round(ref_s / ours_s, 2),
     }
+
+
+def cpu_name() -> str:
+    """The CPU's model name and whether it has AMX (figures differ by machine: name it beside each)."""
+    info = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    name = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")),
+                platform.processor() or platform.machine())
+    return name + (" (AMX)" if "amx_bf16" in info else " (avx512_bf16)" if "avx512_bf16" in info else "")
 
 
 def main() -> None:
@@ -177,7 +190,7 @@ def main() -> None:
     budgets = args.budget if len(args.budget) == len(args.sizes) else [args.budget[0]] * len(args.sizes)
     results = [bench(s, b, args.evals) for s, b in zip(args.sizes, budgets)]
     print(json.dumps({
-        "machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+        "machine": {"cpu": cpu_name(), "threads": torch.get_num_threads(),
                     "cores": os.cpu_count(), "torch": torch.__version__},
         "network": "Caffe VGG-19; layers relu4_2 / relu1_1..relu5_1; stylelib default objective",
         "results": results,

@@ -17,6 +17,10 @@ def row(recipe_path: Path) -> str:
     figures = (f"{q['content_mean']:.2f} / **{q['content_max']:.2f}** | {q['style_mean']:.2f} / **{q['style_max']:.2f}**"
                if q else "not measured | not measured")
     schedule = ", cosine lr" if c.get("lr_schedule") == "cosine" else ""
+    if "rollbacks" in r:  # trained with the divergence guard: say what it did
+        acted = [f"{len(r[k])} {what}" for k, what in (("skipped", "steps skipped"), ("rollbacks", "steps back"))
+                 if r.get(k)]
+        schedule += f", guard: {', '.join(acted) or 'never acted'}"
     recipe = (f"{r['network']}, width {r['width']}, {r['steps']:,} steps, β = {c['style_weight']:g}, "
               f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}{schedule}")
     minutes = f"{r['cpu_seconds'] / 60:.0f}" if "cpu_seconds" in r else f"({r['seconds'] / 60:.0f} wall)"

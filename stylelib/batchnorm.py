@@ -55,6 +55,8 @@ def synchronise(net: nn.Module, device: torch.device) -> nn.Module:
             swapped = GlobalBatchNorm(child.num_features, child.eps, child.momentum, child.affine,
                                       child.track_running_stats).to(child.weight.device)
             swapped.load_state_dict(child.state_dict())
+            if child.affine:  # the same Parameter objects, so an optimiser made before the swap still trains them
+                swapped.weight, swapped.bias = child.weight, child.bias
             setattr(net, name, swapped)
         else:
             synchronise(child, device)

@@ -108,8 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         for it in train_iter(cfg, args.output, resume=args.resume):
             if bar is None:
                 bar = _progress(cfg.steps, f"train {Path(args.output).name}")
-                bar.update(it.step - 1)
-            bar.update(1)
+            bar.update(it.step - bar.n)  # from where a resumed run starts; a step the guard undid is skipped
             bar.set_postfix(loss=f"{it.loss:.4g}", **({"saved": f"step {it.step}"} if it.checkpoint else {}))
             last = it
     finally:

@@ -54,7 +54,8 @@ class Iterate:
     scale: int = 1  # 1-based level of coarse-to-fine
     scales: int = 1
     final: bool = False  # the last iterate; its image is the result
-    info: dict = field(default_factory=dict)  # device, precision, weights, sizes, early stops
+    info: dict = field(default_factory=dict)  # device, precision, weights, sizes, early stops, evaluations per
+    # level and "work": evaluations weighted by their pixels over the result's (a full-size evaluation = 1)
 
 
 def check_memory(o: Options, h: int, w: int, device: str) -> None:
@@ -154,7 +155,7 @@ def stylize_iter(content: Painting, style: Painting | Sequence[Painting], option
     photo, styles, masks = _inputs(content, style, o, device)
     info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
             "weights": extractor.weights, "weights_note": extractor.weights_note,
-            "content_size": list(photo.shape[-2:][::-1]), "stopped_early": {}}
+            "content_size": list(photo.shape[-2:][::-1]), "stopped_early": {}, "evaluations": {}, "work": 0.0}
     x = None
     levels = o.levels()
     for level, (size, steps) in enumerate(levels, start=1):
@@ -184,8 +185,12 @@ def _optimise(objective: Objective, image, o: Options, steps: int, level: int, l
                 last.update(seen)
                 return seen["loss"]
         optimizer.zero_grad(set_to_none=True)
-        loss, terms, raw = objective(image.image())
+        x = image.image()
+        loss, terms, raw = objective(x)
         loss.backward()
+        # Work in a unit that no machine changes: evaluations, each weighted by its pixels over the result's.
+        info["evaluations"][str(level)] = info["evaluations"].get(str(level), 0) + 1
+        info["work"] += x.shape[-2] * x.shape[-1] / (info["content_size"][0] * info["content_size"][1])
         last.update(loss=loss.detach(), terms=terms, raw=raw)
         if o.optimizer == "lbfgs":
             point = dict(last, params=[p.detach().clone() for p in image.params],

@@ -47,6 +47,7 @@ from .options import DEVICES, PRECISIONS, option
 from .transformer_net import NETWORKS, TransformerNet
 from .architecture import ARCHS, check_layers
 from .batchnorm import synchronise
+from .guard import MAX_HALVINGS, Guard
 from .validate import SEED_MAX, check_choice, check_fields
 from .vgg import VGGFeatures, get_extractor
 from .weights import WEIGHTS
@@ -77,6 +78,10 @@ class TrainConfig:
                                 bounds=(0, 1e6))
     lr: float = option(1e-3, "Adam learning rate", bounds=(1e-8, 1.0))
     lr_schedule: str = option("constant", "learning rate over the steps: constant, or cosine decay to 0", LR_SCHEDULES)
+    guard: float = option(4.0, "divergence guard: skip a step whose loss exceeds this many times the median of "
+                               "the last 100; after 3 in a row, go back to an earlier snapshot and halve the "
+                               "learning rate (0: off)",
+                          bounds=(0, 1e6))
     batch_size: int = option(4, "photos per step (all processes together)", bounds=(1, 1024))
     image_size: int = option(256, "side of the square training crops", bounds=(16, 4096))
     photo_size: int | None = option(None, "scale the photos to this shorter side before cropping (the scale the "
@@ -99,6 +104,8 @@ class TrainConfig:
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         self.style_layers = tuple(self.style_layers or STYLE_LAYERS[self.arch])
         check_fields(self)
+        if 0 < self.guard < 1:  # below 1 every loss above the median would count as a spike
+            raise ValueError(f"guard must be 0 (off) or at least 1; got {self.guard:g}")
         check_layers((self.content_layer, *self.style_layers), self.arch)
 
 
@@ -262,10 +269,15 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)  # bf16 needs none
     start, seconds, cpu_seconds = 0, 0.0, 0.0
+    # the guard's learning-rate factor, [step, snapshot step] of each step back, the steps it skipped, its history
+    lr_scale, rollbacks, skipped, history = 1.0, [], [], None
     if resume and paths["checkpoint"].exists():
         state = load_checkpoint(paths["checkpoint"], device)
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
-        changed = [k for k, v in dataclasses.asdict(cfg).items() if k not in ("steps", "device", "workers") and saved.get(k) != v]
+        # fields newer than the checkpoint take their defaults; the guard changes nothing until it acts
+        defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+        changed = [k for k, v in dataclasses.asdict(cfg).items()
+                   if k not in ("steps", "device", "workers", "guard") and saved.get(k, defaults[k]) != v]
         if changed:
             raise ValueError(f"--resume: the checkpoint was trained with other {', '.join(changed)}")
         try:
@@ -275,6 +287,8 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
             raise ValueError(f"cannot resume from {paths['checkpoint']}: its weights do not fit this network "
                              f"({type(err).__name__})") from None
         start, seconds, cpu_seconds = state["step"], state["seconds"], state.get("cpu_seconds", 0.0)
+        lr_scale, rollbacks, history = state.get("lr_scale", 1.0), state.get("rollbacks", []), state.get("history")
+        skipped = state.get("skipped", [])
     memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
     net = net.to(memory_format=memory)
     if world > 1:  # batch norm (the paper network) over the whole step's batch, not each process's share
@@ -292,7 +306,11 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         num_workers=cfg.workers, collate_fn=torch.stack,
     )
     info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
-            "photos": len(files), "processes": world, "weights": vgg.weights, "weights_note": vgg.weights_note}
+            "photos": len(files), "processes": world, "weights": vgg.weights, "weights_note": vgg.weights_note,
+            "rollbacks": rollbacks, "skipped": skipped}
+    guard = Guard(cfg.guard, history=history) if cfg.guard else None
+    if guard:
+        guard.snapshot(start, net, optimizer)
     if rank == 0:
         paths["model"].parent.mkdir(parents=True, exist_ok=True)
         paths["previews"].mkdir(parents=True, exist_ok=True)
@@ -300,18 +318,32 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     step = start
     for step, photos in enumerate(loader, start=start + 1):
         photos = photos.to(device, memory_format=memory)
-        if cfg.lr_schedule == "cosine":  # a function of the step alone, so --resume stays exact
-            for group in optimizer.param_groups:
-                group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - 1) / cfg.steps))
+        lr = cfg.lr * lr_scale  # a function of the step and the guard's record alone, so --resume stays exact
+        if cfg.lr_schedule == "cosine":
+            lr *= 0.5 * (1 + math.cos(math.pi * (step - 1) / cfg.steps))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         model.train()
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out = model(photos)
         terms = perceptual_terms(vgg, out, photos, grams, cfg)
         loss = sum(terms.values())
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+        verdict = guard.judge(_mean_over_processes(loss.detach(), world)) if guard else "ok"  # alike everywhere
+        if verdict == "ok":
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            if guard and step % cfg.checkpoint_every == 0:
+                guard.snapshot(step, net, optimizer)
+        elif verdict == "skip":  # an odd batch: its update is not applied (stylelib.guard)
+            skipped.append(step)
+        else:  # the weights went wrong: back to an earlier snapshot, at half the learning rate
+            if lr_scale <= 0.5**MAX_HALVINGS:
+                raise FloatingPointError(f"the training loss kept diverging (step {step}) after the learning rate "
+                                         f"was halved {MAX_HALVINGS} times; lower --lr or --style-weight")
+            rollbacks.append([step, guard.restore(net, optimizer)])
+            lr_scale /= 2
         if rank != 0:
             continue
         elapsed = seconds + time.perf_counter() - clock
@@ -323,18 +355,30 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
             with torch.no_grad():
                 it.preview = net(val).float().cpu()
             save_image(it.preview, paths["previews"] / f"step_{step:06d}.jpg")
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:  # also after a skip: a kill loses one interval
             _save_atomic({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                          "seconds": elapsed, "cpu_seconds": cpu, "config": dataclasses.asdict(cfg)},
+                          "seconds": elapsed, "cpu_seconds": cpu, "config": dataclasses.asdict(cfg),
+                          "lr_scale": lr_scale, "rollbacks": rollbacks, "skipped": skipped,
+                          "history": guard.history if guard else None},
                           paths["checkpoint"])
             it.checkpoint = str(paths["checkpoint"])
-        yield it
+        if verdict == "ok":  # a step the guard undid is not reported as one
+            yield it
     if rank == 0 and step == cfg.steps:
         cpu = cpu_seconds + time.process_time() - cpu_clock
         save_model(net, paths["model"], cfg, seconds=seconds + time.perf_counter() - clock,
                    info={**info, "cpu_seconds": round(cpu, 1)})
     if world > 1:
         dist.barrier()
+
+
+def _mean_over_processes(loss: torch.Tensor, world: int) -> float:
+    """The step's loss over the whole batch: each process holds the mean of its own share."""
+    if world > 1:
+        loss = loss.clone()
+        dist.all_reduce(loss)
+        loss /= world
+    return loss.item()
 
 
 def train(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = False,

@@ -20,6 +20,11 @@ def test_time_to_quality_benchmark_tiny():
     rows = [r for r in report["results"] if "config" in r]
     assert {r["config"] for r in rows} >= {"default", "scales 2 (80 + 40 fine)", "init instant (50 steps)"}
     assert all(r["seconds"] > 0 and r["objective"] > 0 for r in rows)
+    # 3 steps at 64², each at least one evaluation; coarse-to-fine does 3 at 32² and 2 at 64²
+    work = {r["config"]: r["work"] for r in rows}
+    c2f = work["scales 2 (80 + 40 fine)"]
+    assert work["default"] >= 3 and work["default"] == int(work["default"])  # whole full-size evaluations
+    assert c2f >= 2 + 3 / 4 and 4 * c2f == int(4 * c2f)  # quarters: the 32² evaluations
     assert report["machine"]["threads"] >= 1
 
 
@@ -34,3 +39,11 @@ def test_fast_model_quality_benchmark_tiny():
         [sys.executable, "bench/fast_quality.py", "starry-night", "--photos", "kingfisher", "--size", "64"],
         capture_output=True, text=True, cwd=ROOT, timeout=600, check=True).stdout)
     assert 0 < row["style_mean"] and 0 <= row["content_mean"]
+
+
+def test_fast_model_quality_benchmark_judges_gatys_too():
+    (row,) = json.loads(subprocess.run(
+        [sys.executable, "bench/fast_quality.py", "starry-night", "--gatys", "--photos", "kingfisher", "--size", "64"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600, check=True).stdout)
+    assert row["model"].startswith("gatys") and row["style"] == "starry-night"
+    assert 0 < row["style_mean"] < 1 and 0 < row["content_mean"]  # the optimisation moved towards the painting

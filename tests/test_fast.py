@@ -188,6 +188,15 @@ def _paper_ddp(rank, world, port, out, synchronised):
     dist.destroy_process_group()
 
 
+def test_global_batch_norm_keeps_the_parameters_an_optimiser_already_holds():
+    from stylelib.batchnorm import synchronise
+
+    net = TransformerNet("paper", 8)
+    before = [id(p) for p in net.parameters()]
+    synchronise(net, torch.device("cpu"))
+    assert [id(p) for p in net.parameters()] == before  # else Adam, made first, would train orphans
+
+
 @pytest.mark.parametrize("synchronised", [True, False])
 def test_paper_network_batch_norm_uses_the_global_batch_under_ddp(tmp_path, synchronised):
     """Two gloo processes, two photos each, must equal one process with all four (torch's SyncBatchNorm is

@@ -7,7 +7,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "stylelib"
 LAYERS = [  # a module may import from its own layer or any below it
     {"files", "validate", "runtime", "architecture", "images"},
     {"weights", "vgg", "losses", "mrf", "color", "masks", "data", "cin", "parametrize", "mobilenet",
-     "transformer_net", "style_transformer", "batchnorm", "media"},
+     "transformer_net", "style_transformer", "batchnorm", "guard", "media"},
     {"objective", "evaluate", "options", "models", "fast", "anystyle", "diagnostics", "plots"},
     {"optimize", "cost", "train"},
     {"calibrate", "recipe"},

@@ -62,6 +62,10 @@ def test_coarse_to_fine_runs_every_scale(pair):
     its = list(stylize_iter(content, style, steps=2, size=64, scales=2, precision="fp32", preview_every=0))
     assert [(it.scale, it.step) for it in its] == [(1, 1), (1, 2), (2, 1), (2, 2)]
     assert its[-1].image.shape == (1, 3, 64, 64) and its[1].image.shape == (1, 3, 32, 32)
+    # the work is counted in full-size evaluations: each 32² evaluation is a quarter of a 64² one
+    evals = its[-1].info["evaluations"]
+    assert set(evals) == {"1", "2"} and all(n >= 2 for n in evals.values())  # at least one per step
+    assert its[-1].info["work"] == pytest.approx(evals["1"] / 4 + evals["2"])
 
 
 @pytest.mark.parametrize("method", ["recombine", "luminance-only"])
