@@ -50,7 +50,8 @@ def judge(model: str, style: str | None, photos: list[str], size: int, gatys: fl
         ms = 1000 * (time.perf_counter() - clock)
         rows[name] = {**relative_errors(y, x, resolve_image(style)), "ms": round(ms, 1)}
     cs, ss = [r["content"] for r in rows.values()], [r["style"] for r in rows.values()]
-    return {"model": f"gatys (stylelib.stylize, style_weight {gatys:g})" if gatys is not None else str(model), "style": style, "size": size, "photos": rows,
+    label = f"gatys (stylelib.stylize, style_weight {gatys:g})" if gatys is not None else str(model)
+    return {"model": label, "style": style, "size": size, "photos": rows,
             "content_mean": sum(cs) / len(cs), "content_max": max(cs),
             "style_mean": sum(ss) / len(ss), "style_max": max(ss)}
 

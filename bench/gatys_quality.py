@@ -16,7 +16,8 @@ For each stylelib configuration, at each size: its seconds, its work
 over the full size's; a busy host changes the seconds, not the work,
 though another precision may change both), the objective it reached, the
 reference's seconds and evaluations (full VGG-19 passes in fp32, a
-costlier unit) to reach the same value, and the speed-up. Prints JSON (one line per result as it comes, then a summary).
+costlier unit) to reach the same value, and the speed-up. Prints JSON
+(one line per result as it comes, then a summary).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def main() -> None:
     parser.add_argument("--reference-budget", type=float, nargs="+", default=[120.0, 400.0],
                         help="seconds of the reference, one per size")
     parser.add_argument("--no-reference", action="store_true",
-                        help="only our runs: seconds, work and objective (work and objective do not depend on the host's load)")
+                        help="only our runs: seconds, work and objective (the last two do not depend on the "
+                             "host's load)")
     parser.add_argument("--tiny", action="store_true", help="64², 3 steps, 5 s of reference: proves it runs (CI)")
     args = parser.parse_args()
     if args.tiny:

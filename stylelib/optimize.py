@@ -22,6 +22,7 @@ Deviations from Gatys et al. (2015), each an option:
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -190,7 +191,7 @@ def _optimise(objective: Objective, image, o: Options, steps: int, level: int, l
         loss.backward()
         # Work in a unit that no machine changes: evaluations, each weighted by its pixels over the result's.
         info["evaluations"][str(level)] = info["evaluations"].get(str(level), 0) + 1
-        info["work"] += x.shape[-2] * x.shape[-1] / (info["content_size"][0] * info["content_size"][1])
+        info["work"] += x.shape[-2:].numel() / math.prod(info["content_size"])
         last.update(loss=loss.detach(), terms=terms, raw=raw)
         if o.optimizer == "lbfgs":
             point = dict(last, params=[p.detach().clone() for p in image.params],
