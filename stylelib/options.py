@@ -20,18 +20,19 @@ from .validate import SEED_MAX, check_choice, check_fields
 from .weights import WEIGHTS
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "style", "instant")
+INITS = ("matched", "content", "noise", "style", "instant")
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_LOSSES = ("gram", "mrf", "both")
 # Named recipes for a class: each is a set of the options below ("try *portrait*"). A preset sets
 # the options left at their defaults; options given explicitly win.
 PRESETS: dict[str, tuple[str, dict]] = {
-    "gentle": ("a light touch of the painting: the photo stays in front", dict(style_weight=5.0)),
+    "gentle": ("a light touch of the painting: the photo stays in front, in its own colours",
+               dict(style_weight=5.0, init="content")),
     "balanced": ("the defaults: Gatys et al.'s balance of photo and painting", dict()),
     "bold": ("the painting takes over: strong style, little smoothing", dict(style_weight=100.0, tv_weight=2.0)),
     "portrait": ("faces: a lighter style and the photo's own colours (the MRF loss kept faces no better at a "
                  "matched strength; lesson 07)", dict(style_weight=8.0, preserve_color="luminance-only")),
-    "quick": ("a draft in under half the time: 80 steps at half size, then 40 at full size",
+    "quick": ("a draft sooner: 80 steps at half size, then 40 at full size",
               dict(scales=2, steps=80, fine_steps=40)),
     "sky": ("paint only the sky (the bright blue part of the photo); the rest keeps the photo",
             dict(style_masks=("sky",))),
@@ -56,7 +57,7 @@ class Options:
     """Options of Gatys-style optimisation; see :mod:`stylelib.objective` for the loss."""
 
     size: int = option(384, "longest side of the result in pixels", bounds=(1, MAX_SIZE))
-    steps: int = option(100, "optimiser iterations (per scale when scales > 1)", bounds=(1, 100_000))
+    steps: int = option(85, "optimiser iterations (per scale when scales > 1)", bounds=(1, 100_000))
     content_weight: float = option(1.0, "α, weight of the content error E_c", bounds=(0, WEIGHT_MAX))
     style_weight: float = option(20.0, "β, weight of the style error Σ w_l E_s^l", bounds=(0, WEIGHT_MAX))
     tv_weight: float = option(5.0, "γ, weight of total variation (smoothness)", bounds=(0, WEIGHT_MAX))
@@ -77,8 +78,9 @@ class Options:
     optimizer: str = option("lbfgs", "optimiser", OPTIMIZERS)
     lr: float | None = option(None, "step size (default: 1 for lbfgs with line search, 0.02 for adam)", elem=float,
                                   bounds=(1e-8, 1e3))
-    init: str = option("content", "starting image: the photo, white noise, the painting, or the any-painting "
-                                  "network's one-pass picture (instant)", INITS)
+    init: str = option("matched", "starting image: the photo in the painting's colours (matched), the photo "
+                                  "(content), white noise, the painting, or the any-painting network's one-pass "
+                                  "picture (instant)", INITS)
     parametrization: str = option("pixels", "what the optimiser changes: the pixels, or a Laplacian pyramid of them",
                                   PARAMETRIZATIONS)
     arch: str = option("vgg19", "network: vgg19 (Gatys et al.) or vgg16 (the blog)", ARCHS)

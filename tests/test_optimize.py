@@ -29,11 +29,16 @@ def test_lbfgs_keeps_moving(pair):
     assert len(set(round(v, 9) for v in trace[3:])) == len(trace[3:])
 
 
-@pytest.mark.parametrize("init", ["content", "noise", "style"])
+@pytest.mark.parametrize("init", ["matched", "content", "noise", "style"])
 def test_inits_run_and_keep_the_shape(pair, init):
     content, style = pair
     out = stylize(content, style, steps=2, init=init, **FAST)
     assert out.shape == content.shape and 0 <= out.min() and out.max() <= 1
+
+
+def test_the_default_is_deterministic(pair):
+    content, style = pair
+    assert torch.equal(stylize(content, style, steps=3, **FAST), stylize(content, style, steps=3, **FAST))
 
 
 def test_same_seed_same_image_and_inputs_untouched(pair):
@@ -75,7 +80,7 @@ def test_preserve_color_keeps_the_photo_chroma_and_stylises_the_luminance(pair, 
     chroma = lambda x: rgb_to_ycbcr(x)[:, 1:]  # noqa: E731
     # clamping to [0, 1] bends a few pixels; the rest keep the photo's Cb, Cr
     assert (chroma(out) - chroma(content)).abs().median() < 1e-3
-    plain = stylize(content, style, steps=10, **FAST)
+    plain = stylize(content, style, steps=10, init="content", **FAST)  # the same start as `out`
     change = lambda y: (rgb_to_ycbcr(y)[:, :1] - rgb_to_ycbcr(content)[:, :1]).abs().mean()  # noqa: E731
     assert change(out) > 0.3 * change(plain) > 0  # the luminance was stylised, about as much
 
@@ -92,6 +97,57 @@ def test_luminance_only_transfer_shows_the_network_grey_images_with_matched_lumi
     torch.testing.assert_close(y_style.std(), y_photo.std(), atol=0.02, rtol=0)
 
 
+def test_the_matched_start_is_the_photo_in_the_painting_colours_and_masks_keep_the_photo_elsewhere():
+    from stylelib.color import painting_colors
+
+    g = torch.Generator().manual_seed(0)
+    photo = (0.3 + 0.4 * torch.rand(1, 3, 12, 16, generator=g)).double()
+    paintings = [(0.4 + 0.2 * torch.rand(1, 3, 10, 10, generator=g)).double() for _ in range(2)]
+    start = painting_colors(photo, paintings[:1])
+    assert 0 < start.min() and start.max() < 1  # no clamping: the moments below are the map's
+    moments = lambda x: (x.flatten(2)[0].mean(1), torch.cov(x.flatten(2)[0]))  # noqa: E731
+    (mean, cov), (want_mean, want_cov) = moments(start), moments(paintings[0])
+    torch.testing.assert_close(mean, want_mean)  # the mean maps exactly
+    # the covariance up to the ridge (1% of the photo's mean variance, against variances ~8 times that)
+    assert (cov - want_cov).abs().max() < 0.03 * want_cov.diagonal().max()
+    both = painting_colors(photo, paintings, weights=[1.0, 3.0])
+    torch.testing.assert_close(both, (start + 3 * painting_colors(photo, paintings[1:])) / 4)
+    left = torch.zeros(1, 1, 12, 16, dtype=photo.dtype)
+    left[..., :8] = 1
+    photo[..., :8] *= 0.5  # the region's colours differ from the whole photo's
+    masked = painting_colors(photo, paintings[:1], masks=[left])
+    assert torch.equal(masked[..., 8:], photo[..., 8:])  # no mask: the photo
+    torch.testing.assert_close(masked[..., :8].mean((0, 2, 3)), want_mean)  # the region's own moments were mapped
+
+
+def test_the_matched_start_does_not_blow_up_a_grey_photo_s_colour_noise():
+    import stylelib
+    from stylelib.color import _affine, _moments, gray3, luminance, painting_colors
+
+    g = torch.Generator().manual_seed(0)
+    grey = gray3(luminance(stylelib.load_example("grace-hopper", size=128)))
+    noisy = (grey + 0.005 * torch.randn(grey.shape, generator=g)).clamp(0, 1)  # JPEG-sized colour noise
+    painting = stylelib.load_example("starry-night", size=128)
+    grain = lambda x: (x[..., 1:] - x[..., :-1]).abs().mean()  # noqa: E731  neighbour differences
+    assert grain(painting_colors(noisy, [painting])) < grain(noisy)  # no texture added
+    assert grain(_affine(noisy, _moments(noisy), _moments(painting), 1e-5)) > 1.2 * grain(noisy)  # without the ridge
+
+
+def test_the_default_starts_from_the_matched_photo_at_the_coarsest_size(pair):
+    from stylelib.color import painting_colors
+    from stylelib.images import resize_tensor
+    from stylelib.optimize import _initial
+
+    content, style = pair
+    assert Options().init == "matched"
+    o = Options(style_blend=(1.0, 3.0))
+    half, mask = resize_tensor(content, (16, 16)), torch.ones(1, 1, 32, 32)
+    got = _initial(o, half, [style, 1 - style], None, torch.Generator())
+    torch.testing.assert_close(got, painting_colors(half, [style, 1 - style], [1.0, 3.0]))
+    got = _initial(Options(), half, [style], [mask], torch.Generator())  # a full-size mask, resized
+    torch.testing.assert_close(got, painting_colors(half, [style]))
+
+
 def test_several_styles_and_normalize_none(pair, gen):
     content, style = pair
     other = torch.rand(1, 3, 32, 32, generator=gen)
@@ -103,7 +159,7 @@ def test_several_styles_and_normalize_none(pair, gen):
 
 @pytest.mark.parametrize("bad, match", [
     (dict(optimizer="sgd"), "optimizer must be one of lbfgs, adam"),
-    (dict(init="zeros"), "init must be one of content, noise, style"),
+    (dict(init="zeros"), "init must be one of matched, content, noise, style"),
     (dict(style_layers=("relu1_1",), style_layer_weights=(1, 2)), "1 style layers but 2"),
     (dict(size=8), "too small"),
     (dict(steps=0), "steps must be a whole number from 1 to 100000"),

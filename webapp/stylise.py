@@ -160,7 +160,7 @@ def stopped(state) -> str:
         return "**Stopped** before the first step."
     seconds = time.perf_counter() - state["started"]
     return (f"**Stopped** at step {state['step']}/{state['total']} after {seconds:.0f} s; the picture shown is the "
-            f"last preview (Run starts again from the photo).")
+            f"last preview (Run starts over).")
 
 
 def apply_preset(name):
@@ -172,7 +172,7 @@ def apply_preset(name):
 
 
 PRESET_CONTROLS = ("style_weight", "tv_weight", "content_weight", "style_loss", "mrf_weight", "preserve_color",
-                   "scales", "steps")
+                   "scales", "steps", "init")
 
 
 @lru_cache(maxsize=1)

@@ -130,7 +130,8 @@ for l, e in zip(S_LAYERS, E_s):
 # %%
 BETAS = [2, 20, 200]
 grid = [stylelib.stylize(photo, painting, style_weight=b, size=SIZE,
-                         steps=STEPS) for b in BETAS]
+                         steps=STEPS, init="content")  # the photo as it is
+        for b in BETAS]
 plots.show_images([photo] + grid, ["photo"] + [f"β = {b}" for b in BETAS])
 
 # %% [markdown]

@@ -17,7 +17,8 @@
 # optimise is not a network's weights but the *pixels* of one image: the
 # network stays frozen. This lesson does gradient descent on pixels by
 # hand, races three optimisers against the clock, compares starting from
-# noise with starting from the photo, and adds one more term, total
+# noise with starting from the photo (and from the photo in the
+# painting's colours), and adds one more term, total
 # variation, that removes the speckle the others leave behind.
 
 # %%
@@ -27,6 +28,7 @@ import torch
 from matplotlib.figure import Figure
 import stylelib
 from stylelib import plots
+from stylelib.color import painting_colors
 from stylelib.losses import tv_loss
 from stylelib.objective import Objective
 from stylelib.optimize import get_extractor
@@ -101,6 +103,7 @@ print(f"{len(sgd)} steps: loss {sgd[0][1]:.3f} -> {sgd[-1][1]:.3f}")
 def race(optimizer, budget):
     trace, start, image = [], time.perf_counter(), None
     run = stylelib.stylize_iter(photo, painting, optimizer=optimizer,
+                                init="content",  # as `descend` starts
                                 size=SIZE, steps=10_000, preview_every=1)
     for it in run:
         trace.append((time.perf_counter() - start, it.loss))
@@ -157,6 +160,76 @@ plots.show_images([from_noise, from_photo], ["from noise", "from photo"])
 # after the same number of steps the result is rougher; different seeds
 # give different results. From the photo, content is right from step 0 and
 # the optimiser only has to add the style.
+#
+# Much of the style it has to add is colour: relu1_1's Gram matrix is
+# nearly a colour covariance, and the photo's colours are as far from the
+# painting's as anything. So `stylelib` starts, by default, from the photo
+# *in the painting's colours* (`init="matched"`): every pixel $x$ is
+# mapped affinely so that the photo's colour mean $\mu_c$ and covariance
+# $\Sigma_c$ become the painting's $\mu_s$ and $\Sigma_s$,
+#
+# $$x' = \Sigma_s^{1/2}\,\Sigma_c^{-1/2}\,(x - \mu_c) + \mu_s$$
+#
+# with symmetric matrix square roots (lesson 08 uses the same map the
+# other way round, to keep the photo's colours). `stylelib` adds a small
+# ridge to $\Sigma_c$ before inverting it. By hand:
+
+# %%
+def power(m, p):
+    """A symmetric matrix to the power p, through its eigenvectors."""
+    vals, vecs = torch.linalg.eigh(m)
+    return vecs @ torch.diag(vals ** p) @ vecs.T
+
+
+# %%
+def my_matched(photo, painting):
+    c = photo.double().flatten(2)[0]  # (3, N): one column per pixel
+    s = painting.double().flatten(2)[0]  # (3, M)
+    cov_c, cov_s = torch.cov(c), torch.cov(s)
+    # a ridge of 1% of the photo's mean variance: a grey photo has no
+    # colour spread, and Σ_c^(-1/2) would blow up its faint colour noise
+    ridge = (1e-5 + 0.01 * cov_c.trace() / 3) * torch.eye(3).double()
+    centred = c - c.mean(1, keepdim=True)
+    mapped = (power(cov_s, 0.5) @ power(cov_c + ridge, -0.5) @ centred
+              + s.mean(1, keepdim=True))  # (3, N)
+    return mapped.reshape(photo.shape).float().clamp(0, 1)
+
+
+# %%
+torch.testing.assert_close(my_matched(photo, painting),
+                           painting_colors(photo, [painting]))
+print("by hand == stylelib.color.painting_colors")
+
+# %% [markdown]
+# Race the two starts, step by step, on the same objective:
+
+# %%
+curves = {init: [it.loss for it in stylelib.stylize_iter(
+    photo, painting, init=init, size=SIZE, steps=STEPS, preview_every=0)]
+    for init in ("content", "matched")}
+final = curves["content"][-1]
+caught = [k for k, v in enumerate(curves["matched"], 1) if v <= final]
+print(f"the photo's start after {STEPS} steps: {final:.3f}; the matched "
+      f"start reaches it at step {caught[0] if caught else None}")
+
+# %%
+fig = Figure(figsize=(7, 3.8))
+ax = fig.subplots()
+for init, trace in curves.items():
+    ax.plot(range(1, len(trace) + 1), trace, label=f'init="{init}"',
+            linewidth=2)
+ax.set(xlabel="L-BFGS step", ylabel="total loss (scaled)", yscale="log",
+       title="From the photo, or from the photo in the painting's colours")
+ax.legend()
+fig
+
+# %% [markdown]
+# The matched start begins with a higher content loss (the colours moved)
+# and a much lower style loss, and stays ahead: in the README's benchmark
+# at 512 px, 85 steps from the matched start reached a lower objective
+# than 100 from the photo on each of three photo-painting pairs, with
+# 10–20% fewer evaluations. That is why it is the default. Where a mask
+# leaves part of the photo unpainted, that part starts as the photo.
 
 # %% [markdown]
 # ## Total variation
@@ -245,6 +318,8 @@ fig
 #   descent; Adam is cheap, robust, and trains the fast networks.
 # - Starting from the photo gives the content for free; starting from
 #   noise is Gatys et al.'s original and gives more varied results.
+#   Starting from the photo in the painting's colours (the default)
+#   gives the colour part of the style for free too.
 # - Total variation $\sum (\Delta x)^2$ (Mahendran & Vedaldi's β = 2)
 #   removes high-frequency speckle; too much of it blurs the style.
 #   Their β = 1 is the isotropic $\sum \sqrt{dx^2 + dy^2}$.

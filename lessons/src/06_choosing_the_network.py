@@ -90,8 +90,9 @@ print("by hand == the extractor's pooling layers")
 def run(**options):
     start = time.perf_counter()
     seconds = []
-    for it in stylelib.stylize_iter(photo, painting, size=SIZE,
-                                    steps=STEPS, **options):
+    # from the photo as it is, so that any colour change is the network's
+    for it in stylelib.stylize_iter(photo, painting, size=SIZE, steps=STEPS,
+                                    init="content", **options):
         seconds.append(it.seconds)
     per_step = (seconds[-1] - seconds[0]) / max(1, len(seconds) - 1)
     print(f"{options}: {time.perf_counter() - start:.1f} s in all, "
