@@ -76,10 +76,11 @@ def _moments(x: torch.Tensor, weight: torch.Tensor | None = None) -> tuple[torch
     px = x.double().flatten(2)[0]  # (3, N)
     if weight is None:
         return px.mean(1, keepdim=True), torch.cov(px)
-    w = weight.double().flatten() / weight.double().sum()  # (N,), sums to 1
+    w = weight.double().flatten() / weight.double().sum().clamp_min(1e-12)  # (N,), sums to 1
     mean = px @ w[:, None]  # (3, 1)
     centred = px - mean
-    return mean, (centred * w) @ centred.T / (1 - w.pow(2).sum())  # unbiased: torch.cov for equal weights
+    # unbiased (torch.cov for equal weights); a region of one pixel has no spread, not an infinite one
+    return mean, (centred * w) @ centred.T / (1 - w.pow(2).sum()).clamp_min(1e-12)
 
 
 def _affine(x: torch.Tensor, src: tuple, dst: tuple, ridge: float) -> torch.Tensor:

@@ -118,6 +118,9 @@ def test_the_matched_start_is_the_photo_in_the_painting_colours_and_masks_keep_t
     masked = painting_colors(photo, paintings[:1], masks=[left])
     assert torch.equal(masked[..., 8:], photo[..., 8:])  # no mask: the photo
     torch.testing.assert_close(masked[..., :8].mean((0, 2, 3)), want_mean)  # the region's own moments were mapped
+    dot = torch.zeros_like(left)
+    dot[..., 3, 3] = 1  # a region of one pixel: no spread to map, and no NaN
+    assert torch.isfinite(painting_colors(photo, paintings[:1], masks=[dot])).all()
 
 
 def test_the_matched_start_does_not_blow_up_a_grey_photo_s_colour_noise():
