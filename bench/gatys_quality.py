@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
-from pathlib import Path
 
 import torch
 
 import stylelib
 from stylelib.evaluate import objective_value
-from gatys_speed import square  # the same centre-cropped squares as the per-evaluation benchmark
+from gatys_speed import cpu_info, square  # the same centre-cropped squares as the per-evaluation benchmark
 
 # The default until the matched start landed: the rows measured before it name it, so that they reproduce.
 PHOTO = {"init": "content", "steps": 100}
@@ -160,8 +158,7 @@ def main() -> None:
         args.configs = ["default", "photo start, 100 steps (the old default)", "scales 2 (80 + 40 fine)",
                         "init instant (50 steps)", "pyramid", "stop rule 0.5%/10"]
     budgets = dict(zip(args.sizes, args.reference_budget * len(args.sizes)))
-    cpu = Path("/proc/cpuinfo").read_text() if platform.system() == "Linux" else ""
-    model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("model name")), "?")
+    model, cpu = cpu_info()
     report = {"machine": {"cpu": model, "amx": "amx_bf16" in cpu, "avx512_bf16": "avx512_bf16" in cpu,
                           "threads": torch.get_num_threads(), "torch": torch.__version__},
               "judge": "alpha 1, beta 20, w_l 1/5, no TV, Caffe VGG-19 fp32 (stylelib.evaluate.objective_value)",

@@ -173,11 +173,17 @@ def bench(size: int, budget: float, n: int) -> dict:
     }
 
 
-def cpu_name() -> str:
-    """The CPU's model name and whether it has AMX (figures differ by machine: name it beside each)."""
+def cpu_info() -> tuple[str, str]:
+    """(the CPU's model name, /proc/cpuinfo's text for its flags): figures differ by machine, name it beside each."""
     info = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
     name = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")),
                 platform.processor() or platform.machine())
+    return name, info
+
+
+def cpu_name() -> str:
+    """The CPU's model name and whether it has AMX or AVX-512 bf16."""
+    name, info = cpu_info()
     return name + (" (AMX)" if "amx_bf16" in info else " (avx512_bf16)" if "avx512_bf16" in info else "")
 
 

@@ -15,9 +15,10 @@ snapshots (taken at every checkpoint; the newer one may already hold the
 damage), with the loss history it had then, and halves the learning rate
 from then on; after ``MAX_HALVINGS`` halvings it gives up with an error.
 A skipped step's forward pass has still moved batch norm's running
-statistics (the paper network), as any forward pass in training mode does. The loss history travels in checkpoints, so a
-resumed run judges like one that never stopped; the snapshots do not (a
-resumed run's first snapshot is the checkpoint it resumed from).
+statistics (the paper network), as any forward pass in training mode
+does. The loss history travels in checkpoints, so a resumed run judges
+like one that never stopped; the snapshots do not (a resumed run's first
+snapshot is the checkpoint it resumed from).
 """
 
 from __future__ import annotations
