@@ -34,9 +34,10 @@ def add_options(parser: argparse.ArgumentParser, options_class: type = Options, 
         meta = f.metadata
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
-        kwargs = dict(default=argparse.SUPPRESS, type=meta["type"], help=f"{meta['help']} (default: {shown})")
+        text = meta["help"].replace("%", "%%")  # argparse formats help with %: a literal "80-100%" must be escaped
+        kwargs = dict(default=argparse.SUPPRESS, type=meta["type"], help=f"{text} (default: {shown})")
         if meta["type"] is bool:
-            kwargs = dict(default=argparse.SUPPRESS, action="store_true", help=meta["help"])
+            kwargs = dict(default=argparse.SUPPRESS, action="store_true", help=text)
         elif "tuple" in str(f.type):
             kwargs["nargs"] = "+"
         if meta["choices"] and not meta["or_path"]:

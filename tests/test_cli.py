@@ -27,6 +27,13 @@ def test_help_lists_subcommands():
     assert script.exists() or shutil.which("stylelib"), "the `stylelib` console script is not installed"
 
 
+@pytest.mark.parametrize("command", ["stylize", "train", "apply", "models", "examples"])
+def test_every_command_has_help(command):
+    out = run(command, "--help")  # a "%" in a help text once broke `train --help` with a traceback
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert out.stdout.startswith(f"usage: stylelib {command}")
+
+
 def test_stylize_end_to_end_writes_png_and_recipe(tmp_path):
     out = tmp_path / "out.png"
     result = run("stylize", "grace-hopper", "starry-night", "-o", str(out), "--size", "64", "--steps", "5",
