@@ -185,3 +185,25 @@ def test_extreme_aspect_ratio_is_a_clear_error():
     tall = torch.rand(1, 3, 400, 10)
     with pytest.raises(ValueError, match="content image is .* too small"):
         stylize(tall, tall, steps=1, size=64)
+
+
+def test_the_first_lbfgs_step_is_scaled_to_the_pixels(monkeypatch):
+    """torch's first trial step, min(1, 1/Σ|g|), is tiny for a whole image; ours moves a pixel by FIRST_STEP."""
+    from stylelib import load_example, optimize
+
+    photo, painting = load_example("chelsea-the-cat", size=96), load_example("great-wave", size=96)
+
+    def first_step(first: float) -> tuple[int, float, float]:
+        monkeypatch.setattr(optimize, "FIRST_STEP", first)
+        run = stylize_iter(photo, painting, steps=2, size=96, precision="fp32", preview_every=1, init="content")
+        its = [(it.info["evaluations"]["1"], it.image, it.loss) for it in run]  # info is shared: count as we go
+        return its[0][0], (its[0][1] - photo).abs().max().item(), its[-1][2]
+
+    ours, torch_rule = first_step(0.03), first_step(0.0)
+    assert ours[0] <= 2 < torch_rule[0]  # at most the cached evaluation and the accepted one
+    assert 0.02 < ours[1] < 0.05 and torch_rule[1] < 0.02  # the steepest pixel moved by about FIRST_STEP
+    assert ours[2] <= torch_rule[2] * 1.02  # no worse after two steps
+    assert optimize._first_lr([torch.zeros(3)]) == 1.0  # a flat start falls back to torch's rule
+    monkeypatch.undo()  # the default FIRST_STEP again
+    with torch.no_grad():  # a caller may iterate under no_grad: the first evaluation still has its gradient
+        assert next(stylize_iter(photo, painting, steps=1, size=32, precision="fp32")).loss > 0

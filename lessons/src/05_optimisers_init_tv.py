@@ -141,6 +141,14 @@ plots.show_images([sgd_image, adam_image, lbfgs_image],
 # what fast-style networks are trained with (lesson 09). Plain gradient
 # descent with one fixed η is far behind: a step that is safe for some
 # pixels is much too small for others.
+#
+# L-BFGS has the same question as η on its very first step, before it
+# has seen any curvature. torch tries a step of $1/\sum|g|$, tiny for a
+# whole image, and its line search then spends several evaluations
+# growing it; `stylize` instead sizes the first trial like our η, so that
+# the steepest pixel moves by `stylelib.optimize.FIRST_STEP` (0.03), and
+# the search usually accepts it at once. (With an `lr=` of your own,
+# torch's rule applies.)
 
 # %% [markdown]
 # ## Where to start: noise or the photo?
