@@ -197,6 +197,15 @@ def _first_lr(grads: list[torch.Tensor]) -> float:
     return FIRST_STEP / g_max / min(1.0, 1.0 / g_sum)
 
 
+def _sized_first_step(optimizer: torch.optim.Optimizer, closure: Callable, params: list[torch.Tensor]) -> None:
+    """L-BFGS's first step with its trial sized by :func:`_first_lr`; later steps get lr 1 back."""
+    with torch.enable_grad():  # as LBFGS.step runs its closure: a caller may iterate under no_grad
+        closure()  # the first evaluation, cached: L-BFGS's own first one is then free
+    optimizer.param_groups[0]["lr"] = _first_lr([p.grad for p in params])
+    optimizer.step(closure)
+    optimizer.param_groups[0]["lr"] = 1.0  # later steps: L-BFGS's curvature sets the scale
+
+
 def _optimise(objective: Objective, image, o: Options, steps: int, level: int, levels: int, photo: torch.Tensor,
               start: float, info: dict) -> Iterator[Iterate]:
     """L-BFGS or Adam on one size; yields an Iterate per step."""
@@ -244,14 +253,11 @@ def _optimise(objective: Objective, image, o: Options, steps: int, level: int, l
         if objective.mrf_layers:
             objective.rematch = True
             cache.clear()  # the cached point was scored with the old matches
-        # (only the run's first step: after a NaN the fresh optimiser keeps torch's cautious tiny first step)
+        # only the run's first step: after a NaN the fresh optimiser keeps torch's cautious tiny first step
         if scaled_first and step == 1:
-            with torch.enable_grad():  # as LBFGS.step runs its closure: a caller may iterate under no_grad
-                closure()  # the first evaluation, cached: L-BFGS's own first one is then free
-            optimizer.param_groups[0]["lr"] = _first_lr([p.grad for p in image.params])
-        optimizer.step(closure)
-        if scaled_first and step == 1:
-            optimizer.param_groups[0]["lr"] = 1.0  # later steps: L-BFGS's curvature sets the scale
+            _sized_first_step(optimizer, closure, image.params)
+        else:
+            optimizer.step(closure)
         if o.optimizer == "adam":
             image.clamp_()  # Adam steps may leave [0, 1]; L-BFGS's line search must not be disturbed
         if not (torch.isfinite(last["loss"]) and all(torch.isfinite(p).all() for p in image.params)):

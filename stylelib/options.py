@@ -76,8 +76,8 @@ class Options:
                                   bounds=(-360, 360))
     mrf_scales: tuple = option((1.0,), "also match patches of the painting scaled by these factors", bounds=(0.1, 4))
     optimizer: str = option("lbfgs", "optimiser", OPTIMIZERS)
-    lr: float | None = option(None, "step size (default: 0.02 for adam; for lbfgs 1, its first step sized to move a pixel by 0.03; a given "
-                                  "lr is torch's own rule)", elem=float,
+    lr: float | None = option(None, "step size (default: 0.02 for adam; for lbfgs 1, with its first step sized to "
+                                    "the pixels; a given lr keeps torch's own first step)", elem=float,
                                   bounds=(1e-8, 1e3))
     init: str = option("matched", "starting image: the photo in the painting's colours (matched), the photo "
                                   "(content), white noise, the painting, or the any-painting network's one-pass "
