@@ -253,7 +253,8 @@ def _optimise(objective: Objective, image, o: Options, steps: int, level: int, l
         if objective.mrf_layers:
             objective.rematch = True
             cache.clear()  # the cached point was scored with the old matches
-        # only the run's first step: after a NaN the fresh optimiser keeps torch's cautious tiny first step
+        # the first step at each size (a new L-BFGS per size); after a NaN the fresh optimiser keeps torch's
+        # cautious tiny first step, as the step count does not start again
         if scaled_first and step == 1:
             _sized_first_step(optimizer, closure, image.params)
         else:
