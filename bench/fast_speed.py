@@ -4,8 +4,9 @@
 
 Inference: 512x512 and 1920x1080, fp32 and bf16 (fp16 too on CUDA),
 bf16 weights or fp32 weights under autocast, eager or torch.compile
-(first_call_s: the compile), channels_last or not, batch 1 and 4, for the bundled model's width and the
-paper's width 32, on the CPU and (when there is one) the GPU. Training: one
+(first_call_s: the compile), channels_last or not, batch 1 and 4, for the bundled model's own network
+(a fine-tuned any-painting network, or a TransformerNet of its width) and the paper's width 32, on the CPU
+and (when there is one) the GPU. Training: one
 step of the bundled models' CPU recipe. Quality: on a held-out photo, the
 seed's content and style errors (stylelib's default Gatys objective,
 VGG-19, each term relative to its all-zero value) of the fast network's
@@ -53,12 +54,12 @@ def autocast_run(net: TransformerNet, dtype: torch.dtype):
     return run
 
 
-def inference(device: torch.device, widths: list[int]) -> list[dict]:
+def inference(device: torch.device, nets: dict[str, torch.nn.Module]) -> list[dict]:
     cpu = device.type == "cpu"
     low = ["bf16"] + ([] if cpu else ["fp16"])
     rows = []
-    for width in widths:
-        net = TransformerNet("improved", width).eval().to(device)
+    for label, net in nets.items():
+        net = net.eval().to(device)
         for (h, w) in [(512, 512), (1080, 1920)]:
             for batch in (1, 4):
                 if cpu and (h, w) == (1080, 1920) and batch == 4:
@@ -78,7 +79,7 @@ def inference(device: torch.device, widths: list[int]) -> list[dict]:
                         if cl:
                             run.net, run.memory = run.net.to(memory_format=torch.channels_last), torch.channels_last
                     first, ms = time_run(run, x, repeats=2 if cpu else 20)
-                    rows.append({"device": device.type, "width": width, "size": f"{w}x{h}", "batch": batch,
+                    rows.append({"device": device.type, "network": label, "size": f"{w}x{h}", "batch": batch,
                                  "precision": precision, "mode": mode, "channels_last": cl,
                                  "ms_per_image": round(ms, 1), "first_call_s": round(first, 1)})
                     print(json.dumps(rows[-1]), flush=True)
@@ -125,14 +126,16 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()
-    width = load_model(args.model).width
-    widths = sorted({width, 32})
+    model = load_model(args.model)
+    nets = {"improved, width 32": TransformerNet("improved", 32)}
+    if model.kind != "improved" or model.width != 32:
+        nets[f"{args.model}: {model.kind}, width {model.width}"] = model
     report = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
                           "torch": torch.__version__,
                           "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}}
-    report["inference"] = inference(torch.device("cpu"), widths)
+    report["inference"] = inference(torch.device("cpu"), nets)
     if torch.cuda.is_available():
-        report["inference"] += inference(torch.device("cuda"), widths)
+        report["inference"] += inference(torch.device("cuda"), nets)
     if not args.skip_training:
         report["training"] = training_step(args.model)
     if not args.skip_quality:

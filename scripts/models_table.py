@@ -16,7 +16,8 @@ def row(recipe_path: Path) -> str:
     q, c = r.get("quality"), r["config"]
     figures = (f"{q['content_mean']:.2f} / **{q['content_max']:.2f}** | {q['style_mean']:.2f} / **{q['style_max']:.2f}**"
                if q else "not measured | not measured")
-    schedule = ", cosine lr" if c.get("lr_schedule") == "cosine" else ""
+    schedule = f", lr {c['lr']:g}" if c.get("lr", 1e-3) != 1e-3 else ""
+    schedule += ", cosine lr" if c.get("lr_schedule") == "cosine" else ""
     if "rollbacks" in r:  # trained with the divergence guard: say what it did
         acted = [f"{len(r[k])} {what}" for k, what in (("skipped", "steps skipped"), ("rollbacks", "steps back"))
                  if r.get(k)]

@@ -209,7 +209,9 @@ def _apply_kind(model: str | None) -> tuple[str, int]:
         return "anystyle", 32
     from .models import load_model
 
-    return "johnson", load_model(model).width
+    net = load_model(model)
+    # a fine-tuned any-painting network (stylelib.pretrained) costs what the any-painting network costs
+    return ("anystyle", 32) if net.kind == "pretrained" else ("johnson", net.width)
 
 
 def _input_sizes(inputs: list[str], size: int | None) -> list[tuple[str, int, int, int]]:
@@ -276,11 +278,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .anystyle import N_STYLES
     from .models import describe, list_models
 
-    for m in list_models():
-        print(f"{m.name:20} {m.recipe.get('style', '?')}: {describe(m)}")
-    print(f"{'--builtin 0..' + str(N_STYLES - 1):20} Dumoulin et al.'s {N_STYLES} styles in one network "
+    models = list_models()
+    w = max([20, *(len(m.name) for m in models)])  # one column, however long a model's name
+    for m in models:
+        print(f"{m.name:{w}} {m.recipe.get('style', '?')}: {describe(m)}")
+    print(f"{'--builtin 0..' + str(N_STYLES - 1):{w}} Dumoulin et al.'s {N_STYLES} styles in one network "
           "(mix them: --builtin 3:0.5,12:0.5)")
-    print(f"{'--style-image FILE':20} any painting, Ghiasi et al.'s arbitrary-style network")
+    print(f"{'--style-image FILE':{w}} any painting, Ghiasi et al.'s arbitrary-style network")
     return 0
 
 

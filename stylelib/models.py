@@ -1,7 +1,7 @@
 """Trained fast-style model files: save, list, find and load them, refusing damaged ones (lessons 09, 10).
 
 A model file is fp16 safetensors holding a :class:`TransformerNet`'s
-weights, with its training config in the metadata; ``MODEL.json`` beside
+weights (or, for ``pretrained`` models, :mod:`stylelib.pretrained`'s network), with its training config in the metadata; ``MODEL.json`` beside
 it is the recipe (style image, steps, sizes, weights, seconds, device,
 quality figures, the file's SHA-256). Bundled models live in
 ``assets/models`` and are used by name.
@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from .files import write_atomic
 from .runtime import resolve_device
 from .transformer_net import NETWORKS, TransformerNet
+
+FAST_NETWORKS = (*NETWORKS, "pretrained")  # pretrained: stylelib.pretrained, the any-painting network fine-tuned
 
 MODELS_DIR = Path(__file__).parent / "assets" / "models"
 
@@ -36,7 +39,7 @@ def sha256(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_model(net: TransformerNet, path: str | os.PathLike, config, *, seconds: float, info: dict) -> None:
+def save_model(net: nn.Module, path: str | os.PathLike, config, *, seconds: float, info: dict) -> None:
     """fp16 safetensors + the recipe JSON next to it (both written atomically)."""
     from safetensors.torch import save
 
@@ -85,8 +88,17 @@ def describe(info: ModelInfo) -> str:
     return line
 
 
-def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu") -> TransformerNet:
-    """A trained TransformerNet in eval mode, float32 weights, on ``device``.
+def build_network(kind: str, width: int) -> nn.Module:
+    """An untrained network of a model file's kind: TransformerNet, or the baked any-painting network."""
+    if kind == "pretrained":
+        from .pretrained import empty  # the any-painting network's modules load only when needed
+
+        return empty()
+    return TransformerNet(kind, width)
+
+
+def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu") -> nn.Module:
+    """A trained network (:func:`build_network`) in eval mode, float32 weights, on ``device``.
 
     A file that is not a stylelib model, is truncated or damaged, holds
     non-finite weights, or does not match the SHA-256 in its recipe is
@@ -114,9 +126,9 @@ def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu") -> Trans
         kind, width = meta["network"], int(meta.get("width", 32))
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"{path.name} is not a stylelib model (no 'stylelib' metadata)") from None
-    if kind not in NETWORKS or not 1 <= width <= 512:
+    if kind not in FAST_NETWORKS or not 1 <= width <= 512:
         raise ValueError(f"{path.name}: unknown network {kind!r} / width {width}")
-    net = TransformerNet(kind, width)
+    net = build_network(kind, width)
     try:
         net.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError:

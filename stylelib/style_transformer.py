@@ -72,6 +72,9 @@ class StyleTransformer(nn.Module):
                  residuals: int = 5, condition_contract: bool = False, code_bias: bool = True) -> None:
         super().__init__()
         self.code_dim = code_dim
+        # the shape, so that a copy with another code (stylelib.pretrained) can be built
+        self.dims = dict(contract=tuple(contract), expand=tuple(expand), residuals=residuals,
+                         condition_contract=condition_contract)
         kw = dict(code_dim=code_dim, code_bias=code_bias)
         c1, c2, c3 = contract
         self.contract = nn.ModuleList([

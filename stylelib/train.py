@@ -40,11 +40,11 @@ from torch.utils.data import DataLoader, Dataset
 from .data import resolve_image
 from .files import write_atomic
 from .images import load_image, load_pil, resize_long_side, save_image, to_tensor
-from .models import save_model
+from .models import FAST_NETWORKS, save_model
 from .losses import content_loss, content_scale, gram_per_position, loss_terms, style_loss, style_scale, tv_loss
 from .runtime import resolve_device, resolve_precision
 from .options import DEVICES, PRECISIONS, option
-from .transformer_net import NETWORKS, TransformerNet
+from .transformer_net import TransformerNet
 from .architecture import ARCHS, check_layers
 from .batchnorm import synchronise
 from .guard import MAX_HALVINGS, Guard
@@ -63,8 +63,11 @@ class TrainConfig:
 
     style: str = field(metadata={"help": "the painting: a file or a bundled example's name"})
     data: str = field(metadata={"help": "a folder of photos (searched recursively)"})
-    network: str = option("improved", "transformation network: improved (IN, reflection, resize-conv) or paper", NETWORKS)
-    width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper", bounds=(1, 256))
+    network: str = option("improved", "transformation network: improved (IN, reflection, resize-conv), paper, or "
+                                      "pretrained (the any-painting network with this painting baked in, fine-tuned)",
+                          FAST_NETWORKS)
+    width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper; pretrained's is "
+                            "fixed (8)", bounds=(1, 256))
     arch: str = option("vgg19", "loss network; Johnson et al. used vgg16, but our offline VGG-16 (edge-tuned HED "
                               "weights) trained visibly worse models than the Caffe VGG-19", ARCHS)
     weights: str = option("auto", "loss network weights: a name or a file path", WEIGHTS, or_path=True)
@@ -99,7 +102,7 @@ class TrainConfig:
     workers: int = option(0, "DataLoader worker processes", bounds=(0, 64))
 
     def __post_init__(self) -> None:
-        check_choice("network", self.network, NETWORKS)
+        check_choice("network", self.network, FAST_NETWORKS)
         check_choice("arch", self.arch, ARCHS)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         self.style_layers = tuple(self.style_layers or STYLE_LAYERS[self.arch])
@@ -248,6 +251,15 @@ def paths_for(output: str | os.PathLike) -> dict[str, Path]:
             "previews": Path(f"{stem}_previews")}
 
 
+def first_network(cfg: TrainConfig) -> torch.nn.Module:
+    """The network at step 0: random weights (seeded), or the any-painting network with the painting baked in."""
+    if cfg.network == "pretrained":
+        from .pretrained import from_painting  # loads the any-painting network only when asked
+
+        return from_painting(resolve_image(cfg.style))
+    return TransformerNet(cfg.network, cfg.width)
+
+
 def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = False) -> Iterator[TrainIterate]:
     """Train, yielding a :class:`TrainIterate` per step; writes checkpoints, previews and the model."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -265,7 +277,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     files = find_photos(cfg.data)
     paths = paths_for(output)
     torch.manual_seed(cfg.seed)
-    net = TransformerNet(cfg.network, cfg.width).to(device)
+    net = first_network(cfg).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)  # bf16 needs none
     start, seconds, cpu_seconds = 0, 0.0, 0.0

@@ -328,3 +328,40 @@ def test_paper_network_trains_and_saves(photos, tmp_path):
     net = load_model(out)
     assert net.kind == "paper" and net(torch.rand(1, 3, 37, 29)).shape == (1, 3, 37, 29)
     assert (tmp_path / "paper.json").exists() and (tmp_path / "paper_previews").is_dir()
+
+
+def test_baked_any_painting_network_equals_the_conditioned_one_in_float64():
+    import copy
+
+    from stylelib.anystyle import load_network
+    from stylelib.pretrained import bake
+
+    net = copy.deepcopy(load_network("arbitrary").transformer).double()  # the cached network stays as it is
+    code = torch.randn(1, net.code_dim, dtype=torch.float64)  # any style vector S
+    x = torch.rand(2, 3, 37, 45, dtype=torch.float64)
+    baked = bake(net, code)
+    torch.testing.assert_close(baked(x), net(x, code), rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(baked(x), net(x, torch.zeros_like(code)))  # the code it baked is the one that counts
+    with pytest.raises(ValueError, match="code must be"):
+        bake(net, torch.zeros(2, net.code_dim, dtype=torch.float64))
+
+
+def test_pretrained_network_starts_from_the_any_painting_network_trains_and_saves(photos, tmp_path):
+    from stylelib.anystyle import AnyStyle
+    from stylelib.data import resolve_image
+    from stylelib.pretrained import from_painting
+
+    start = from_painting(resolve_image("starry-night")).eval()
+    x = load_example("grace-hopper", size=48)
+    any_style = AnyStyle(device="cpu", precision="fp32")
+    expected = any_style.transform(x, any_style.style_vector("starry-night"))
+    torch.testing.assert_close(start(x), expected, rtol=1e-5, atol=1e-5)  # step 0 is the any-painting result
+
+    out = tmp_path / "ft.safetensors"
+    result = subprocess.run(train_cmd(photos, out, 2, "--network", "pretrained"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    net = load_model(out)
+    assert net.kind == "pretrained" and net(torch.rand(1, 3, 37, 29)).shape == (1, 3, 37, 29)
+    trained = net.state_dict()
+    moved = [k for k, v in start.state_dict().items() if not torch.equal(v.half().float(), trained[k])]
+    assert moved, "two steps of fine-tuning changed the weights"

@@ -77,7 +77,7 @@ print(f"input clip flicker: {flicker(clip):.4f} (the noise we added)")
 # ## Stylise every frame
 
 # %%
-net = stylelib.models.load_model("starry-night")
+net = stylelib.models.load_model("starry-night-improved")
 styled = stylize_fast(net, clip, batch=8)
 print(f"stylised clip flicker: {flicker(styled):.4f} "
       f"({flicker(styled) / flicker(clip):.1f}× the input's)")
