@@ -16,6 +16,7 @@ output against Gatys' optimised output. Prints JSON.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -46,7 +47,7 @@ def time_run(run: Stylizer, x: torch.Tensor, repeats: int) -> tuple[float, float
     return first, (time.perf_counter() - start) / repeats * 1000 / len(x)
 
 
-def autocast_run(net: TransformerNet, dtype: torch.dtype):
+def autocast_run(net: torch.nn.Module, dtype: torch.dtype):
     """The old way, for comparison: fp32 weights under autocast."""
     def run(x, batch):
         with torch.no_grad(), torch.autocast(x.device.type, dtype=dtype):
@@ -76,8 +77,9 @@ def inference(device: torch.device, nets: dict[str, torch.nn.Module]) -> list[di
                         run = autocast_run(net, torch.bfloat16)
                     else:
                         run = Stylizer(net, precision=precision, compile=mode == "compile")
-                        if cl:
-                            run.net, run.memory = run.net.to(memory_format=torch.channels_last), torch.channels_last
+                        if cl:  # on a copy: fp32 runs the network itself, which the later rows reuse
+                            run.net = copy.deepcopy(run.net).to(memory_format=torch.channels_last)
+                            run.memory = torch.channels_last
                     first, ms = time_run(run, x, repeats=2 if cpu else 20)
                     rows.append({"device": device.type, "network": label, "size": f"{w}x{h}", "batch": batch,
                                  "precision": precision, "mode": mode, "channels_last": cl,

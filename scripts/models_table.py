@@ -22,7 +22,9 @@ def row(recipe_path: Path) -> str:
         acted = [f"{len(r[k])} {what}" for k, what in (("skipped", "steps skipped"), ("rollbacks", "steps back"))
                  if r.get(k)]
         schedule += f", guard: {', '.join(acted) or 'never acted'}"
-    recipe = (f"{r['network']}, width {r['width']}, {r['steps']:,} steps, β = {c['style_weight']:g}, "
+    net = ("pretrained: the any-painting network, fine-tuned" if r["network"] == "pretrained"
+           else f"{r['network']}, width {r['width']}")
+    recipe = (f"{net}, {r['steps']:,} steps, β = {c['style_weight']:g}, "
               f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}{schedule}")
     minutes = f"{r['cpu_seconds'] / 60:.0f}" if "cpu_seconds" in r else f"({r['seconds'] / 60:.0f} wall)"
     return f"| `{recipe_path.stem}` | {recipe} | {figures} | {minutes} |"

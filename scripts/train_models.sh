@@ -2,7 +2,8 @@
 # Train the bundled fast-style models with the recipe of docs/fast_recipe.md. Run from the repository root.
 #   scripts/train_models.sh [PAINTING...]            # default: every bundled painting, then the paper network
 # Settings come from the environment, so that one script serves the CPU and a GPU (scripts/train_models_gpu.sh):
-#   STEPS WIDTH SIZE BATCH DEVICE OUT THREADS DATA NETWORK BETA LR, and EXTRA for any other `stylelib train` flags.
+#   STEPS WIDTH SIZE BATCH DEVICE OUT THREADS DATA NETWORK BETA LR SUFFIX (added to each model's name), and EXTRA
+#   for any other `stylelib train` flags.
 # The photos: ../shared/data/photos minus the six bundled example photos (kept for validation), copied
 # into the git-ignored train_photos/. Each model resumes from its checkpoint, so a killed run loses little.
 set -euo pipefail
@@ -28,7 +29,7 @@ mkdir -p "$OUT"
 paintings=("$@")
 [ ${#paintings[@]} -gt 0 ] || paintings=(starry-night great-wave composition-viii cafe-terrace moulin-de-la-galette inokashira-snow paper:starry-night)
 for p in "${paintings[@]}"; do
-    network=$NETWORK; name=$p
+    network=$NETWORK; name=$p${SUFFIX:-}
     if [[ $p == paper:* ]]; then network=paper; p=${p#paper:}; name=$p-paper; fi
     if [ "$network" = pretrained ]; then d=(3000 1.5 5e-4); else d=(3800 1.75 1e-3); fi
     steps=${STEPS:-${d[0]}}; beta=${BETA:-${d[1]}}; lr=${LR:-${d[2]}}

@@ -7,5 +7,5 @@
 # STEPS x BATCH here (default 2,500 x 8) is an eighth of their photos, what fits the device time for
 # seven models on an H200 (estimated from the bf16 throughput in the device notes; not yet measured).
 set -euo pipefail
-export NETWORK=${NETWORK:-improved} STEPS=${STEPS:-2500} WIDTH=${WIDTH:-32} SIZE=${SIZE:-256} BATCH=${BATCH:-8} DEVICE=${DEVICE:-cuda}
+export NETWORK=${NETWORK:-improved} SUFFIX=${SUFFIX:--improved} STEPS=${STEPS:-2500} WIDTH=${WIDTH:-32} SIZE=${SIZE:-256} BATCH=${BATCH:-8} DEVICE=${DEVICE:-cuda}
 exec "$(dirname "$0")/train_models.sh" "$@"

@@ -60,6 +60,7 @@ ASSETS = Path(__file__).parent / "assets" / "anystyle"
 NETWORKS = ("arbitrary", "multistyle26")
 N_STYLES = 26
 STYLE_SIZE = 256  # the predictor's input as released
+ARBITRARY_DIMS = dict(contract=(8, 16, 32), expand=(16, 8), residuals=5)  # the released transformer's shape
 VECTOR_CACHE = 64  # style vectors of painting files kept per AnyStyle
 WORK_SIZE = 512  # px the transformer paints at, at most (None: the photo's own size); see the module notes
 Painting = ImageSource | torch.Tensor
@@ -71,7 +72,7 @@ class ArbitraryNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.predictor = StylePredictor()
-        self.transformer = StyleTransformer(STYLE_DIM, contract=(8, 16, 32), expand=(16, 8), residuals=5)
+        self.transformer = StyleTransformer(STYLE_DIM, **ARBITRARY_DIMS)
 
 
 class MultiStyleNet(nn.Module):

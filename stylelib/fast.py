@@ -1,6 +1,6 @@
 """Running a trained fast-style network: one pass per image, fast (lessons 09, 10).
 
-:class:`Stylizer` makes a trained :class:`TransformerNet` ready for
+:class:`Stylizer` makes a trained network (:mod:`stylelib.models`) ready for
 inference (low precision, optional ``torch.compile``); model files are in
 :mod:`stylelib.models`, images and videos on disk in :mod:`stylelib.media`.
 """
@@ -15,7 +15,6 @@ import torch
 from .images import ImageSource, load_image
 from .models import load_model
 from .runtime import resolve_precision
-from .transformer_net import TransformerNet
 
 
 class Stylizer:
@@ -30,7 +29,7 @@ class Stylizer:
     (512 px: 68 instead of 134 ms), so it pays off for videos and folders.
     """
 
-    def __init__(self, model: TransformerNet | str | os.PathLike, *, device: str = "auto",
+    def __init__(self, model: torch.nn.Module | str | os.PathLike, *, device: str = "auto",
                  precision: str = "auto", compile: bool = False) -> None:
         net = load_model(model, device=device) if isinstance(model, (str, os.PathLike)) else model
         self.device = next(net.parameters()).device
@@ -58,7 +57,7 @@ class Stylizer:
 
 
 def stylize_fast(
-    model: TransformerNet | Stylizer | str, images: torch.Tensor | ImageSource, *, size: int | None = None,
+    model: torch.nn.Module | Stylizer | str, images: torch.Tensor | ImageSource, *, size: int | None = None,
     batch: int = 8, precision: str = "auto", compile: bool = False,
 ) -> torch.Tensor:
     """One pass through the network: (B, 3, H, W) in [0, 1] (or any image source) -> same shape, stylised.

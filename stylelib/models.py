@@ -1,7 +1,8 @@
 """Trained fast-style model files: save, list, find and load them, refusing damaged ones (lessons 09, 10).
 
 A model file is fp16 safetensors holding a :class:`TransformerNet`'s
-weights (or, for ``pretrained`` models, :mod:`stylelib.pretrained`'s network), with its training config in the metadata; ``MODEL.json`` beside
+weights (or, for ``pretrained`` models, :mod:`stylelib.pretrained`'s
+network), with its training config in the metadata; ``MODEL.json`` beside
 it is the recipe (style image, steps, sizes, weights, seconds, device,
 quality figures, the file's SHA-256). Bundled models live in
 ``assets/models`` and are used by name.
@@ -24,6 +25,7 @@ from .runtime import resolve_device
 from .transformer_net import NETWORKS, TransformerNet
 
 FAST_NETWORKS = (*NETWORKS, "pretrained")  # pretrained: stylelib.pretrained, the any-painting network fine-tuned
+PRETRAINED_WIDTH = 8  # the released any-painting transformer's first layer: its width is not a choice
 
 MODELS_DIR = Path(__file__).parent / "assets" / "models"
 

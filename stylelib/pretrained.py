@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .anystyle import STYLE_SIZE, AnyStyle, build, load_network
+from .anystyle import ARBITRARY_DIMS, STYLE_DIM, STYLE_SIZE, AnyStyle, load_network
 from .cin import ConditionalInstanceNorm
 from .images import ImageSource
 from .style_transformer import StyleTransformer
@@ -57,11 +57,12 @@ def bake(transformer: StyleTransformer, code: torch.Tensor) -> BakedStyle:
     """A copy of ``transformer`` with each (γ, β) = (W_γ z + b_γ, W_β z + b_β) for the code z (1, D) fixed."""
     if code.shape != (1, transformer.code_dim):
         raise ValueError(f"the code must be (1, {transformer.code_dim}); got {tuple(code.shape)}")
-    baked = StyleTransformer(1, **transformer.dims, code_bias=False).to(next(transformer.parameters()).dtype)
+    weight = next(transformer.parameters())
+    baked = StyleTransformer(1, **transformer.dims, code_bias=False).to(weight.device, weight.dtype)
     state = {}
     for name, module in transformer.named_modules():
         if isinstance(module, ConditionalInstanceNorm):
-            z = code.to(module.gamma.weight.dtype)
+            z = code.to(module.gamma.weight)  # its dtype and device
             with torch.no_grad():
                 state[f"{name}.gamma.weight"] = module.gamma(z).T  # (C, 1): γ_c = W_γ,c · z + b_γ,c
                 state[f"{name}.beta.weight"] = module.beta(z).T
@@ -73,11 +74,14 @@ def bake(transformer: StyleTransformer, code: torch.Tensor) -> BakedStyle:
 
 def empty() -> BakedStyle:
     """An untrained network of the shape a ``pretrained`` model file holds (for loading one)."""
-    arbitrary = build("arbitrary").transformer
-    return bake(arbitrary, torch.zeros(1, arbitrary.code_dim))
+    return bake(StyleTransformer(STYLE_DIM, **ARBITRARY_DIMS), torch.zeros(1, STYLE_DIM))
 
 
 def from_painting(painting: ImageSource | torch.Tensor, *, style_size: int = STYLE_SIZE) -> BakedStyle:
-    """The shipped arbitrary-style transformer with ``painting``'s style vector baked in, fp32, trainable."""
+    """The shipped arbitrary-style transformer with ``painting``'s style vector baked in, fp32, trainable.
+
+    S is the predictor's at ``style_size`` (256, as released), whatever size
+    the training's Gram targets use: it only sets where fine-tuning starts.
+    """
     code = AnyStyle(device="cpu", precision="fp32").style_vector(painting, style_size=style_size)  # (1, 100)
     return bake(load_network("arbitrary").transformer, code).requires_grad_(True)

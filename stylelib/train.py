@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset
 from .data import resolve_image
 from .files import write_atomic
 from .images import load_image, load_pil, resize_long_side, save_image, to_tensor
-from .models import FAST_NETWORKS, save_model
+from .models import FAST_NETWORKS, PRETRAINED_WIDTH, save_model
 from .losses import content_loss, content_scale, gram_per_position, loss_terms, style_loss, style_scale, tv_loss
 from .runtime import resolve_device, resolve_precision
 from .options import DEVICES, PRECISIONS, option
@@ -103,6 +103,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_choice("network", self.network, FAST_NETWORKS)
+        if self.network == "pretrained":  # the released network's width, recorded as it is, whatever was asked
+            self.width = PRETRAINED_WIDTH
         check_choice("arch", self.arch, ARCHS)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         self.style_layers = tuple(self.style_layers or STYLE_LAYERS[self.arch])

@@ -1,5 +1,6 @@
 """Fast style transfer: network shapes, a training step, exact resume after SIGKILL, DDP, models, video."""
 
+import json
 import os
 import signal
 import subprocess
@@ -347,21 +348,29 @@ def test_baked_any_painting_network_equals_the_conditioned_one_in_float64():
 
 
 def test_pretrained_network_starts_from_the_any_painting_network_trains_and_saves(photos, tmp_path):
-    from stylelib.anystyle import AnyStyle
-    from stylelib.data import resolve_image
-    from stylelib.pretrained import from_painting
+    from stylelib.anystyle import AnyStyle, load_network
+    from stylelib.train import first_network
 
-    start = from_painting(resolve_image("starry-night")).eval()
+    cached = {k: v.clone() for k, v in load_network("arbitrary").state_dict().items()}
+    start = first_network(TrainConfig(style="starry-night", data=str(photos), network="pretrained", width=32))
     x = load_example("grace-hopper", size=48)
     any_style = AnyStyle(device="cpu", precision="fp32")
     expected = any_style.transform(x, any_style.style_vector("starry-night"))
-    torch.testing.assert_close(start(x), expected, rtol=1e-5, atol=1e-5)  # step 0 is the any-painting result
+    torch.testing.assert_close(start.eval()(x), expected, rtol=1e-5, atol=1e-5)  # step 0 is the any-painting result
+    start.train()(x).mean().backward()  # a gradient through the copy ...
+    after = load_network("arbitrary")  # ... leaves the shared, cached network as it was
+    assert all(torch.equal(cached[k], v) for k, v in after.state_dict().items())
+    assert not any(p.requires_grad for p in after.parameters())
 
     out = tmp_path / "ft.safetensors"
-    result = subprocess.run(train_cmd(photos, out, 2, "--network", "pretrained"), capture_output=True, text=True)
+    result = subprocess.run(train_cmd(photos, out, 2, "--network", "pretrained", "--width", "16"), capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stderr
     net = load_model(out)
     assert net.kind == "pretrained" and net(torch.rand(1, 3, 37, 29)).shape == (1, 3, 37, 29)
-    trained = net.state_dict()
-    moved = [k for k, v in start.state_dict().items() if not torch.equal(v.half().float(), trained[k])]
-    assert moved, "two steps of fine-tuning changed the weights"
+    assert json.loads(out.with_suffix(".json").read_text())["config"]["width"] == net.width == 8  # not the 16 asked
+    trained, begun = net.state_dict(), start.state_dict()
+    assert any(not torch.equal(v.half().float(), trained[k]) for k, v in begun.items()), "fine-tuning moved weights"
+    # ... and only a little: two Adam steps (lr 1e-3) from the any-painting weights, not from anywhere else
+    for k, v in begun.items():
+        torch.testing.assert_close(trained[k], v.detach(), rtol=2e-3, atol=3e-3, msg=k)
