@@ -290,8 +290,9 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
         # fields newer than the checkpoint take their defaults; the guard changes nothing until it acts
         defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-        changed = [k for k, v in dataclasses.asdict(cfg).items()
-                   if k not in ("steps", "device", "workers", "guard") and saved.get(k, defaults[k]) != v]
+        free = ("steps", "device", "workers", "guard") + (("width",) if cfg.network == "pretrained" else ())
+        changed = [k for k, v in dataclasses.asdict(cfg).items()  # (a pretrained network's width is not a choice)
+                   if k not in free and saved.get(k, defaults[k]) != v]
         if changed:
             raise ValueError(f"--resume: the checkpoint was trained with other {', '.join(changed)}")
         try:

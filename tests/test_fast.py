@@ -374,3 +374,17 @@ def test_pretrained_network_starts_from_the_any_painting_network_trains_and_save
     # ... and only a little: two Adam steps (lr 1e-3) from the any-painting weights, not from anywhere else
     for k, v in begun.items():
         torch.testing.assert_close(trained[k], v.detach(), rtol=2e-3, atol=3e-3, msg=k)
+
+
+def test_pretrained_network_resumes_exactly(photos, tmp_path):
+    full, cut = tmp_path / "full.safetensors", tmp_path / "cut.safetensors"
+    flags = ("--network", "pretrained", "--checkpoint-every", "2")
+    assert subprocess.run(train_cmd(photos, full, 4, *flags), capture_output=True).returncode == 0
+    assert subprocess.run(train_cmd(photos, cut, 2, *flags), capture_output=True).returncode == 0
+    from stylelib.train import train_iter
+
+    saved = torch.load(tmp_path / "cut.ckpt", weights_only=True)["config"]
+    cfg = TrainConfig(**{**saved, "style_layers": tuple(saved["style_layers"]), "steps": 4})
+    assert [it.step for it in train_iter(cfg, cut, resume=True)] == [3, 4]  # it went on from the checkpoint
+    a, b = weights(full), weights(cut)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
