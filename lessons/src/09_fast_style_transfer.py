@@ -165,8 +165,9 @@ plots.show_images(list(previews.values())[-3:], list(previews)[-3:])
 
 # %% [markdown]
 # A real model needs thousands of steps. The bundled ones (see
-# `stylelib models`) were trained the same way, longer; here they are on
-# photos they never saw during training:
+# `stylelib models`) were trained the same way, longer, most of them
+# from a network that already paints (below); here they are on photos
+# they never saw during training:
 
 # %%
 held_out = [stylelib.load_example(n, size=pick(320, 64))
