@@ -60,8 +60,11 @@ CONFIGS = {
     "init instant (100 steps)": {"init": "instant", "steps": 100},
     "60 steps": {**PHOTO, "steps": 60},
     "compile": {**PHOTO, "compile": True},
-    # not an option but stylelib.optimize.FIRST_STEP, set for the run: 0 lets torch size L-BFGS's first step
+    # not options but constants of stylelib.optimize (upper case), set for the run:
+    # 0 lets torch size L-BFGS's first step; HISTORY is L-BFGS's history_size (20)
     "torch's first L-BFGS step": {"FIRST_STEP": 0.0},
+    "L-BFGS history 50": {"HISTORY": 50},
+    "L-BFGS history 100": {"HISTORY": 100},
 }
 
 
@@ -132,14 +135,19 @@ def reference_to(trace: list[tuple[float, float, int]], target: float) -> tuple[
 
 
 def ours(content, style, size: int, fields: dict) -> dict:
-    fields, saved = dict(fields), optimize.FIRST_STEP
-    optimize.FIRST_STEP = fields.pop("FIRST_STEP", saved)
+    constants = {k: fields[k] for k in fields if k.isupper()}
+    unknown = [k for k in constants if not hasattr(optimize, k)]
+    if unknown:  # a typo would otherwise set a constant nothing reads
+        raise KeyError(f"stylelib.optimize has no {', '.join(unknown)}")
+    fields = {k: v for k, v in fields.items() if k not in constants}
+    saved = {k: getattr(optimize, k) for k in constants}
+    vars(optimize).update(constants)
     try:
         start, last = time.perf_counter(), []
         result = stylelib.stylize(content, style, size=size, preview_every=0, callback=last.append, **fields)
         seconds = time.perf_counter() - start
     finally:
-        optimize.FIRST_STEP = saved
+        vars(optimize).update(saved)
     # "work": evaluations in units of one at full size, the measure of cost no busy host changes
     return {"seconds": round(seconds, 2), "work": round(last[-1].info["work"], 2),
             "precision": last[-1].info["precision"],
@@ -164,7 +172,8 @@ def main() -> None:
         for name, fields in CONFIGS.items():
             CONFIGS[name] = dict(fields, steps=3, **({"fine_steps": 2} if "fine_steps" in fields else {}))
         args.configs = ["default", "photo start, 100 steps (the old default)", "scales 2 (80 + 40 fine)",
-                        "init instant (50 steps)", "pyramid", "stop rule 0.5%/10", "torch's first L-BFGS step"]
+                        "init instant (50 steps)", "pyramid", "stop rule 0.5%/10", "torch's first L-BFGS step",
+                        "L-BFGS history 100"]
     budgets = dict(zip(args.sizes, args.reference_budget * len(args.sizes)))
     model, cpu = cpu_info()
     report = {"machine": {"cpu": model, "amx": "amx_bf16" in cpu, "avx512_bf16": "avx512_bf16" in cpu,

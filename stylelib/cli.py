@@ -78,11 +78,18 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         bar = _progress(options.total_steps, f"stylize {out.name}")
         bar.set_postfix_str("loading the network and the targets")
+    out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if args.live:  # something to look at while the targets are computed
+            from .anystyle import first_picture
+
+            save_image(first_picture(content, styles, blend=options.style_blend, size=options.size), out)
         for it in stylize_iter(content, styles if len(styles) > 1 else styles[0], options):
             bar = bar or _progress(options.total_steps, f"stylize {out.name}")
             bar.update(1)
             bar.set_postfix(loss=f"{it.loss:.4g}", scale=f"{it.scale}/{it.scales}")
+            if args.live and it.image is not None and not it.final:
+                save_image(it.image, out)
             final = it
     except BaseException:
         if bar is not None:
@@ -91,7 +98,6 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
     save_image(final.image, out)
     recipe = make_recipe(options, final, content=args.content, styles=args.style, output=str(out))
     out.with_suffix(".json").write_text(json.dumps(recipe, indent=2) + "\n")
@@ -316,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output PNG (default: CONTENT_STYLE.png)")
     p.add_argument("--estimate", action="store_true",
                    help="print the expected time and peak memory (measured on this machine), and stop")
+    p.add_argument("--live", action="store_true",
+                   help="keep OUTPUT up to date as the run goes (a viewer that reloads the file shows it): "
+                        "the one-pass network's picture at once, then the image every --preview-every steps")
     add_options(p)
     COMMANDS["stylize"] = cmd_stylize
 

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from .files import write_atomic
+
 ImageSource = Union[str, os.PathLike, BinaryIO, bytes, Image.Image]
 MAX_PIXELS = 64_000_000  # more than a 50-megapixel photo; a decompression bomb is far above
 
@@ -134,8 +136,18 @@ def load_image(source: ImageSource, *, size: int | None = None, min_side: int = 
 
 
 def save_image(images: torch.Tensor, path: str | os.PathLike) -> None:
-    """Write one image tensor in [0, 1] as a file (format from the suffix; PNG is lossless)."""
-    to_pil(images).save(path)
+    """Write one image tensor in [0, 1] as a file (format from the suffix; PNG is lossless).
+
+    Atomically: a viewer watching ``path`` (``stylelib stylize --live``), or
+    a run killed half-way, never sees half an image.
+    """
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt not in Image.SAVE:  # unknown, or a format PIL only reads (.psd)
+        raise ValueError(f"can't write an image named {path.name!r}: use .png or .jpg")
+    buffer = io.BytesIO()
+    to_pil(images).save(buffer, format=fmt)
+    write_atomic(path, buffer.getvalue())
 
 
 def fit_size(h: int, w: int, size: int, *, side: str = "long") -> tuple[int, int]:

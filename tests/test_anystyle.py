@@ -280,3 +280,14 @@ def test_parity_with_the_released_26_style_network(released):
         with torch.no_grad():
             ours = net.transformer(x, code)
         assert (ours - theirs).abs().mean() < 1e-3  # measured 1e-4: fp16 weights
+
+
+def test_first_picture_blends_like_stylize_any_and_falls_back_to_the_photo():
+    """What the app and `stylize --live` show first: the one-pass picture, weights of any scale; else the photo."""
+    from stylelib.anystyle import first_picture, stylize_any
+
+    photo = torch.rand(1, 3, 40, 30)
+    torch.testing.assert_close(first_picture(photo, ["starry-night", "great-wave"], blend=[2, 1]),
+                               stylize_any(photo, ["starry-night", "great-wave"], weights=[2 / 3, 1 / 3]))
+    tiny = torch.rand(1, 3, 3, 3)  # too small for the network's 9 x 9 reflection padding
+    assert torch.equal(first_picture(tiny, "starry-night"), tiny)

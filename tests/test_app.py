@@ -312,3 +312,19 @@ def test_instant_any_painting_builtin_and_style_space(app_module, client, tmp_pa
     with Image.open(space) as im:
         assert im.size == app_module.instant.CANVAS
     assert "PCA" in note
+
+
+def test_live_previews_are_shown_smaller_and_the_result_whole(app_module, client):
+    """Above PREVIEW_SIDE the live pictures are scaled down (fast to send); the result keeps the asked size."""
+    import torch
+
+    side = app_module.stylise.PREVIEW_SIDE
+    assert app_module.stylise.shown(torch.rand(1, 3, 1000, 800)).shape == (side, round(800 * side / 1000), 3)
+    small = torch.rand(1, 3, 100, 80)
+    assert np.array_equal(app_module.stylise.shown(small), small[0].permute(1, 2, 0).numpy())
+    job = client.submit(**args(app_module, example_path("grace-hopper"), example_path("starry-night"),
+                               size=side + 32, steps=1), api_name="/stylize")
+    job.result()
+    outputs = job.outputs()
+    with Image.open(outputs[0][0]) as first, Image.open(outputs[-1][0]) as result:
+        assert max(first.size) == side and max(result.size) == side + 32

@@ -48,3 +48,10 @@ def test_fast_model_quality_benchmark_judges_gatys_too():
         capture_output=True, text=True, cwd=ROOT, timeout=600, check=True).stdout)
     assert row["model"].startswith("gatys") and row["style"] == "starry-night"
     assert 0 < row["style_mean"] < 1 and 0 < row["content_mean"]  # the optimisation moved towards the painting
+
+
+def test_first_preview_benchmark_tiny():
+    report = bench("bench/first_preview.py", "--tiny")
+    (app,), (cli,) = report["app"], report["cli"]
+    assert app["size"] == cli["size"] == 64 and app["best"] > 0 and cli["best"] > 0
+    assert report["app_cold"]["seconds"] > 0 and report["cli_import_seconds"] > 0

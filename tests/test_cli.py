@@ -158,3 +158,35 @@ def test_train_resume_from_a_damaged_checkpoint_is_one_line(tmp_path):
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "damaged or not a stylelib checkpoint" in lines[0], result.stderr
+
+
+def test_stylize_live_keeps_the_output_up_to_date(tmp_path, monkeypatch):
+    """--live: the one-pass network's picture is on disk before the first step, then each preview, then the end."""
+    from stylelib import cli, optimize
+    from stylelib.anystyle import stylize_any
+
+    out, seen, real = tmp_path / "live.png", [], optimize.stylize_iter
+
+    def spy(*args, **kwargs):  # what a viewer would find on disk, when the run starts and after each step
+        seen.append(load_image(out) if out.exists() else None)
+        for it in real(*args, **kwargs):
+            yield it
+            seen.append((it, load_image(out) if out.exists() else None))  # after the CLI has handled step it
+
+    monkeypatch.setattr(optimize, "stylize_iter", spy)
+    args = ["stylize", "grace-hopper", "starry-night", "-o", str(out), "--size", "48", "--steps", "4",
+            "--preview-every", "2", "--precision", "fp32"]
+    assert cli.main(args + ["--live"]) == 0
+    one_pass = stylize_any("grace-hopper", "starry-night", size=48, device="cpu")
+    assert seen[0] is not None, "nothing on disk when the run started"
+    torch.testing.assert_close(seen[0], one_pass, atol=1 / 255, rtol=0)  # PNG: 8 bits
+    (it1, after1), (it2, after2) = seen[1], seen[2]
+    torch.testing.assert_close(after1, seen[0])  # no preview at step 1: the file is unchanged
+    torch.testing.assert_close(after2, it2.image, atol=1 / 255, rtol=0)  # the step-2 preview
+    assert (after2 - seen[0]).abs().max() > 0.05
+    torch.testing.assert_close(load_image(out), seen[-1][0].image, atol=1 / 255, rtol=0)  # the end
+    assert len(seen) == 5 and seen[-1][0].step == 4
+    out.unlink()
+    seen.clear()
+    assert cli.main(args) == 0  # without --live nothing is written before the end
+    assert seen[0] is None and all(after is None for _, after in seen[1:])

@@ -3,6 +3,7 @@
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,3 +90,30 @@ def test_large_photo_is_downscaled_without_full_decode():
     data = encoded(big, "JPEG", quality=50)
     image = load_pil(data, size=384)
     assert image.size == (384, 256)
+
+
+def test_save_image_is_atomic_and_names_what_it_cannot_write(tmp_path):
+    x = torch.rand(1, 3, 8, 8)
+    for name in ("a.PNG", "b.jpeg", "c.webp"):  # the format from the suffix, any case
+        save_image(x, tmp_path / name)
+        assert load_image(tmp_path / name).shape == (1, 3, 8, 8)
+    for name in ("d.xyz", "e", "f.psd"):  # unknown, none, a format PIL only reads
+        with pytest.raises(ValueError, match=f"can't write an image named '{name}'"):
+            save_image(x, tmp_path / name)
+    with pytest.raises(FileNotFoundError, match="no folder .*missing to write g.png"):
+        save_image(x, tmp_path / "missing" / "g.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.PNG", "b.jpeg", "c.webp"]  # no temporary file left
+
+
+def test_every_write_has_a_temporary_file_of_its_own(tmp_path, monkeypatch):
+    """A live preview and the final image may be written at once (threads of one process): no shared name."""
+    from stylelib import files
+
+    renamed, real = [], files.os.replace
+    monkeypatch.setattr(files.os, "replace", lambda src, dst: (renamed.append(Path(src)), real(src, dst))[1])
+    for value in (0.0, 1.0):
+        save_image(torch.full((1, 3, 16, 16), value), tmp_path / "out.png")
+    assert len(renamed) == 2 and renamed[0] != renamed[1] and renamed[0].parent == tmp_path
+    assert load_image(tmp_path / "out.png").min() == 1.0  # the last write, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+    assert (tmp_path / "out.png").stat().st_mode & 0o777 == 0o666 & ~files._UMASK  # as open() makes files

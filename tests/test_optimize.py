@@ -207,3 +207,14 @@ def test_the_first_lbfgs_step_is_scaled_to_the_pixels(monkeypatch):
     monkeypatch.undo()  # the default FIRST_STEP again
     with torch.no_grad():  # a caller may iterate under no_grad: the first evaluation still has its gradient
         assert next(stylize_iter(photo, painting, steps=1, size=32, precision="fp32")).loss > 0
+
+
+def test_lbfgs_keeps_history_pairs(monkeypatch):
+    """optimize.HISTORY is L-BFGS's history_size: the (step, gradient-change) pairs it keeps."""
+    from stylelib import optimize
+    from stylelib.options import Options
+
+    x = torch.zeros(4, requires_grad=True)
+    assert optimize._make_optimizer(Options(), [x]).param_groups[0]["history_size"] == optimize.HISTORY == 20
+    monkeypatch.setattr(optimize, "HISTORY", 3)
+    assert optimize._make_optimizer(Options(), [x]).param_groups[0]["history_size"] == 3

@@ -22,7 +22,7 @@ import torch
 from stylelib import plots
 from stylelib.calibrate import calibrate
 from stylelib.cost import estimate_stylize
-from stylelib.images import ImageError, save_image
+from stylelib.images import ImageError, fit_size, resize_tensor, save_image
 from stylelib.masks import masks_from_strokes
 from stylelib.optimize import stylize_iter
 from stylelib.options import DEFAULTS, PRESETS, STYLE_LAYERS, Options
@@ -34,6 +34,9 @@ from .common import (CONCURRENCY, DEVICE, MAX_SIZE, UploadImage, as_numpy, cli_n
 
 FIELDS = {f.name: f for f in dataclasses.fields(Options)}
 REDRAW_EVERY = 5  # steps between preview images and curve redraws
+# Live previews no larger than this: the panel shows 440 px, and a 1024 px PNG takes ~0.4 s to encode (768: ~0.2 s),
+# which made the first picture at 1024 px take ~1 s after Run. The result itself is shown and saved at full size.
+PREVIEW_SIDE = 768
 BRUSHES = (("#e6194b", (0.902, 0.098, 0.294)), ("#3cb44b", (0.235, 0.706, 0.294)), ("#4363d8", (0.263, 0.388, 0.847)))
 BRUSH_NAMES = ("red", "green", "blue")
 CONTROLS: dict = {}  # API parameter name (an Options field, or w_<layer>) -> its component
@@ -125,7 +128,7 @@ def stylize_event(content, style, style2=None, style3=None, weight1=1.0, weight2
                 eta = it.seconds / done * (state["total"] - done)
                 status = (f"**Step {done}/{state['total']}** · loss {it.loss:.4g} · {it.seconds:.0f} s elapsed · "
                           f"≈{eta:.0f} s left")
-                yield as_numpy(it.image), plots.loss_curves(history), status, None, None, None, state
+                yield shown(it.image), plots.loss_curves(history), status, None, None, None, state
     except (ValueError, WeightsError, FloatingPointError, ImageError) as err:
         raise gr.Error(str(err)) from None
     run_dir = new_run_dir()
@@ -145,13 +148,17 @@ def stylize_event(content, style, style2=None, style3=None, weight1=1.0, weight2
 
 def first_preview(photo: torch.Tensor, styles: list[torch.Tensor], o: Options):
     """The any-painting network's picture of the photo (~0.1 s): something to look at while the run starts."""
+    from stylelib.anystyle import first_picture
+
     from .instant import engine
 
-    try:
-        blend = [w / sum(o.style_blend) for w in o.style_blend] if o.style_blend else None
-        return as_numpy(engine()(photo, styles, weights=blend))
-    except (ValueError, RuntimeError):
-        return as_numpy(photo)
+    return shown(first_picture(photo, styles, blend=o.style_blend, runner=engine()))
+
+
+def shown(image: torch.Tensor):
+    """A live preview for gr.Image, its longest side at most PREVIEW_SIDE."""
+    h, w = image.shape[-2:]
+    return as_numpy(resize_tensor(image, fit_size(h, w, PREVIEW_SIDE)) if max(h, w) > PREVIEW_SIDE else image)
 
 
 def stopped(state) -> str:

@@ -1,0 +1,120 @@
+"""How soon the first picture appears: the app's Stylise tab after Run, and ``stylelib stylize --live``.
+
+    python bench/first_preview.py [--sizes 256 512 1024] [--repeats 3]
+    python bench/first_preview.py --tiny        # CI: 64 px, once (figures not asserted)
+
+The app is launched in this process and driven through gradio_client, as a
+browser drives it: the clock starts when the request is submitted (the
+photo and painting are uploaded as part of it) and stops when the first
+output carrying an image arrives. The first request after start-up is
+reported apart ("cold": it loads the networks; the others are "warm").
+The client shares this process with the server (and its GIL), where a
+browser would not: if anything, the app's figures are a little high. For
+the CLI every run is cold: the clock starts when the process is started
+and stops when OUTPUT first exists on disk; Python importing torch and
+stylelib is part of that and is reported apart. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app.py sits at the repository root
+
+from gatys_speed import cpu_info  # noqa: E402
+
+PHOTO, PAINTING = "grace-hopper", "starry-night"
+
+
+def app_first_picture(client, size: int, steps: int) -> float:
+    """Seconds from submitting Run to the first output that holds an image."""
+    from gradio_client import handle_file
+    from stylelib.data import example_path
+
+    start = time.perf_counter()
+    job = client.submit(content=handle_file(str(example_path(PHOTO))), style=handle_file(str(example_path(PAINTING))),
+                        size=size, steps=steps, api_name="/stylize")
+    while True:
+        done = job.done()  # read before the outputs: a job that ends between the two reads is looked at again
+        outputs = job.outputs()
+        if outputs and outputs[0][0]:
+            seconds = time.perf_counter() - start
+            break
+        if done:
+            raise RuntimeError(f"the app's first output at {size} px holds no picture")
+        time.sleep(0.005)
+    job.result()  # let the (short) run finish, so that the next one starts on an idle server
+    return seconds
+
+
+def cli_first_picture(size: int, steps: int, folder: Path) -> float:
+    """Seconds from starting ``stylelib stylize --live`` to OUTPUT existing on disk."""
+    out = folder / f"live_{size}.png"
+    start = time.perf_counter()
+    log = folder / "stderr.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "stylelib", "stylize", PHOTO, PAINTING, "-o", str(out),
+                                    "--size", str(size), "--steps", str(steps), "--live"],
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        while not out.exists():
+            if process.poll() is not None:
+                raise RuntimeError(f"stylelib stylize --live ended without writing {out}: {log.read_text()}")
+            time.sleep(0.005)
+        seconds = time.perf_counter() - start
+        if process.wait() != 0:
+            raise RuntimeError(log.read_text())
+    out.unlink()
+    return seconds
+
+
+def import_seconds() -> float:
+    start = time.perf_counter()
+    # what the CLI imports before its first picture: torch, the CLI, the one-pass network's and the optimiser's modules
+    subprocess.run([sys.executable, "-c", "import stylelib.cli, stylelib.anystyle, stylelib.optimize"], check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
+    parser.add_argument("--repeats", type=int, default=3, help="warm runs per size (the best is reported too)")
+    parser.add_argument("--tiny", action="store_true", help="64 px, once: proves it runs (CI)")
+    args = parser.parse_args()
+    if args.tiny:
+        args.sizes, args.repeats = [64], 1
+    import app  # after the path is set; Gradio reads GRADIO_TEMP_DIR etc. from the environment
+    from gradio_client import Client
+
+    _, url, _ = app.demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_options())
+    client = Client(url, verbose=False)
+    model, cpu = cpu_info()
+    report = {"machine": {"cpu": model, "amx": "amx_bf16" in cpu, "threads": os.cpu_count()}, "app": [], "cli": []}
+    try:
+        cold = app_first_picture(client, args.sizes[0], 1)
+        report["app_cold"] = {"size": args.sizes[0], "seconds": round(cold, 3)}
+        for size in args.sizes:
+            runs = [app_first_picture(client, size, 1) for _ in range(args.repeats)]
+            report["app"].append({"size": size, "warm_seconds": [round(t, 3) for t in runs],
+                                  "best": round(min(runs), 3)})
+            print(json.dumps(report["app"][-1]), flush=True)
+    finally:
+        app.demo.close()
+    report["cli_import_seconds"] = round(import_seconds(), 3)
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            runs = [cli_first_picture(size, 1, Path(folder)) for _ in range(args.repeats)]
+            report["cli"].append({"size": size, "cold_seconds": [round(t, 3) for t in runs],
+                                  "best": round(min(runs), 3)})
+            print(json.dumps(report["cli"][-1]), flush=True)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
