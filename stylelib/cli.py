@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from . import __version__
 from .data import list_examples, resolve_image
-from .images import ImageError, fit_size, save_image
+from .images import ImageError, fit_size, image_format, save_image
 from .options import Options
 from .weights import WeightsError
 
@@ -61,6 +61,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     options = Options(**{k: v for k, v in vars(args).items() if k in names})
     content, styles = str(resolve_image(args.content)), [str(resolve_image(s)) for s in args.style]
     out = Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
+    image_format(out)  # a name we can't write is refused now, not after the run
     if args.estimate:
         from .calibrate import calibrate
         from .cost import estimate_stylize

@@ -141,13 +141,18 @@ def save_image(images: torch.Tensor, path: str | os.PathLike) -> None:
     Atomically: a viewer watching ``path`` (``stylelib stylize --live``), or
     a run killed half-way, never sees half an image.
     """
+    buffer = io.BytesIO()
+    to_pil(images).save(buffer, format=image_format(path))
+    write_atomic(path, buffer.getvalue())
+
+
+def image_format(path: str | os.PathLike) -> str:
+    """PIL's name of the format ``path``'s suffix asks for (``"PNG"``); ValueError if none can be written."""
     path = Path(path)
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt not in Image.SAVE:  # unknown, or a format PIL only reads (.psd)
         raise ValueError(f"can't write an image named {path.name!r}: use .png or .jpg")
-    buffer = io.BytesIO()
-    to_pil(images).save(buffer, format=fmt)
-    write_atomic(path, buffer.getvalue())
+    return fmt
 
 
 def fit_size(h: int, w: int, size: int, *, side: str = "long") -> tuple[int, int]:

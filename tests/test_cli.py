@@ -190,3 +190,14 @@ def test_stylize_live_keeps_the_output_up_to_date(tmp_path, monkeypatch):
     seen.clear()
     assert cli.main(args) == 0  # without --live nothing is written before the end
     assert seen[0] is None and all(after is None for _, after in seen[1:])
+
+
+def test_an_output_name_that_cannot_be_written_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    from stylelib import cli, optimize
+
+    monkeypatch.setattr(optimize, "stylize_iter", lambda *a, **k: pytest.fail("the run started"))
+    out = tmp_path / "x.psd"  # PIL reads .psd but can't write it
+    assert cli.main(["stylize", "grace-hopper", "starry-night", "-o", str(out), "--live"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "can't write an image named 'x.psd'" in lines[0]
+    assert list(tmp_path.iterdir()) == []
