@@ -1,6 +1,7 @@
 """How soon the first picture appears: the app's Stylise tab after Run, and ``stylelib stylize --live``.
 
     python bench/first_preview.py [--sizes 256 512 1024] [--repeats 3]
+    python bench/first_preview.py --browser     # also Run clicked in headless Chromium (/usr/bin/chromium)
     python bench/first_preview.py --tiny        # CI: 64 px, once (figures not asserted)
 
 The app is launched in this process and driven through gradio_client, as a
@@ -54,6 +55,36 @@ def app_first_picture(client, size: int, steps: int) -> float:
     return seconds
 
 
+def browser_first_picture(url: str, size: int, repeats: int, chromium: str) -> list[float]:
+    """Seconds from clicking Run in headless Chromium to the result panel showing a picture, on fresh pages."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args)
+        for _ in range(repeats):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            page.wait_for_selector("#run-button", timeout=60_000)
+            page.locator("#content-examples button.thumbnail-item").first.click()
+            page.locator("#style-examples button.thumbnail-item").first.click()
+            for elem, value in (("size-slider", size), ("steps-slider", 1)):
+                box = page.locator(f"#{elem} input[type=number]")
+                box.fill(str(value))
+                box.press("Enter")
+            page.wait_for_timeout(500)  # the examples and sliders settle
+            start = time.perf_counter()
+            page.locator("#run-button").click()
+            page.wait_for_function("document.querySelector('#result-image img') !== null", timeout=60_000)
+            times.append(time.perf_counter() - start)
+            page.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
+                                   timeout=300_000)  # the run is over: the next page starts on an idle server
+            page.close()
+        browser.close()
+    return times
+
+
 def cli_first_picture(size: int, steps: int, folder: Path) -> float:
     """Seconds from starting ``stylelib stylize --live`` to OUTPUT existing on disk."""
     out = folder / f"live_{size}.png"
@@ -86,6 +117,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
     parser.add_argument("--repeats", type=int, default=3, help="warm runs per size (the best is reported too)")
     parser.add_argument("--tiny", action="store_true", help="64 px, once: proves it runs (CI)")
+    parser.add_argument("--browser", metavar="CHROMIUM", nargs="?", const="/usr/bin/chromium",
+                        help="also time Run in headless Chromium (playwright), from the click to the picture")
     args = parser.parse_args()
     if args.tiny:
         args.sizes, args.repeats = [64], 1
@@ -104,6 +137,11 @@ def main() -> None:
             report["app"].append({"size": size, "warm_seconds": [round(t, 3) for t in runs],
                                   "best": round(min(runs), 3)})
             print(json.dumps(report["app"][-1]), flush=True)
+        for size in args.sizes if args.browser else ():
+            runs = browser_first_picture(url, size, args.repeats, args.browser)
+            report.setdefault("browser", []).append({"size": size, "seconds": [round(t, 3) for t in runs],
+                                                     "best": round(min(runs), 3)})
+            print(json.dumps(report["browser"][-1]), flush=True)
     finally:
         app.demo.close()
     report["cli_import_seconds"] = round(import_seconds(), 3)

@@ -51,7 +51,14 @@ def test_fast_model_quality_benchmark_judges_gatys_too():
 
 
 def test_first_preview_benchmark_tiny():
-    report = bench("bench/first_preview.py", "--tiny")
+    import os
+
+    chromium = os.environ.get("STYLELIB_CHROMIUM", "/usr/bin/chromium")
+    browser = ["--browser", chromium] if os.path.exists(chromium) else []  # CI has it (tests/test_browser.py)
+    report = bench("bench/first_preview.py", "--tiny", *browser)
     (app,), (cli,) = report["app"], report["cli"]
     assert app["size"] == cli["size"] == 64 and app["best"] > 0 and cli["best"] > 0
     assert report["app_cold"]["seconds"] > 0 and report["cli_import_seconds"] > 0
+    if browser:
+        (clicked,) = report["browser"]
+        assert clicked["size"] == 64 and clicked["best"] > 0
