@@ -313,14 +313,14 @@ def stylize_any(photo: Painting, paintings: Painting | Sequence[Painting], *, we
                preserve_color=preserve_color, work_size=work_size)
 
 
-def first_picture(photo: Painting, paintings: Painting | Sequence[Painting], *, blend: Sequence[float] | None = None,
+def first_picture(photo: Painting, paintings: Painting | Sequence[Painting], *, weights: Sequence[float] | None = None,
                   size: int | None = None, runner: AnyStyle | None = None) -> torch.Tensor:
     """Something to show while an optimisation starts (~0.1 s at 512 px): the one-pass picture of the photo.
 
-    ``blend``: the paintings' weights, any scale. The photo itself if the
-    network can't paint it (too small a photo): the run that follows says why.
+    ``weights``: the paintings', any scale (as ``style_blend``). The photo
+    itself if the network can't paint it (too small a photo): the run that
+    follows says why.
     """
-    weights = [w / sum(blend) for w in blend] if blend else None
     try:
         return (runner or _default("cpu", "auto"))(photo, paintings, weights=weights, size=size)
     except (ValueError, RuntimeError):

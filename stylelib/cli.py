@@ -84,7 +84,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         if args.live:  # something to look at while the targets are computed
             from .anystyle import first_picture
 
-            save_image(first_picture(content, styles, blend=options.style_blend, size=options.size), out)
+            save_image(first_picture(content, styles, weights=options.style_blend, size=options.size), out)
         for it in stylize_iter(content, styles if len(styles) > 1 else styles[0], options):
             bar = bar or _progress(options.total_steps, f"stylize {out.name}")
             bar.update(1)

@@ -287,7 +287,7 @@ def test_first_picture_blends_like_stylize_any_and_falls_back_to_the_photo():
     from stylelib.anystyle import first_picture, stylize_any
 
     photo = torch.rand(1, 3, 40, 30)
-    torch.testing.assert_close(first_picture(photo, ["starry-night", "great-wave"], blend=[2, 1]),
+    torch.testing.assert_close(first_picture(photo, ["starry-night", "great-wave"], weights=[2, 1]),
                                stylize_any(photo, ["starry-night", "great-wave"], weights=[2 / 3, 1 / 3]))
     tiny = torch.rand(1, 3, 3, 3)  # too small for the network's 9 x 9 reflection padding
     assert torch.equal(first_picture(tiny, "starry-night"), tiny)

@@ -152,9 +152,8 @@ def first_preview(photo: torch.Tensor, styles: list[torch.Tensor], o: Options):
 
     from .instant import engine
 
-    h, w = photo.shape[-2:]  # painted at the size it is shown at (the network works at 512 px anyway)
-    small = resize_tensor(photo, fit_size(h, w, PREVIEW_SIDE)) if max(h, w) > PREVIEW_SIDE else photo
-    return shown(first_picture(small, styles, blend=o.style_blend, runner=engine()))
+    side = min(PREVIEW_SIDE, max(photo.shape[-2:]))  # painted at the size it is shown at
+    return as_numpy(first_picture(photo, styles, weights=o.style_blend, size=side, runner=engine()))
 
 
 def shown(image: torch.Tensor):
