@@ -58,4 +58,5 @@ if __name__ == "__main__":
                                        "(default: $GRADIO_SERVER_NAME, else 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: $GRADIO_SERVER_PORT, else 7860 or the next free one)")
     args = parser.parse_args()
+    stylise.warm_up()  # the networks loaded before the first Run, not during it
     demo.launch(**launch_options(args.host, args.port))

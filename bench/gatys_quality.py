@@ -58,6 +58,9 @@ CONFIGS = {
     "scales 2, ratio 1.41 (100 + 60 fine)": {**PHOTO, "scales": 2, "scale_ratio": 1.41, "steps": 100,
                                              "fine_steps": 60},
     "init instant (100 steps)": {"init": "instant", "steps": 100},
+    # coarse-to-fine from the default's matched start (the rows above start from the photo)
+    "matched, scales 2 (60 + 60 fine)": {"scales": 2, "steps": 60, "fine_steps": 60},
+    "matched, scales 2 (40 + 70 fine)": {"scales": 2, "steps": 40, "fine_steps": 70},
     "60 steps": {**PHOTO, "steps": 60},
     "compile": {**PHOTO, "compile": True},
     # not options but constants of stylelib.optimize (upper case), set for the run:

@@ -24,7 +24,9 @@ def row(recipe_path: Path) -> str:
         schedule += f", guard: {', '.join(acted) or 'never acted'}"
     net = ("pretrained: the any-painting network, fine-tuned" if r["network"] == "pretrained"
            else f"{r['network']}, width {r['width']}")
-    recipe = (f"{net}, {r['steps']:,} steps, β = {c['style_weight']:g}, "
+    crops = f"{c['batch_size']} × {c['image_size']} px crops"
+    unit = ", style over the photo's own" if c.get("style_norm") == "photo" else ""
+    recipe = (f"{net}, {r['steps']:,} steps of {crops}, β = {c['style_weight']:g}{unit}, "
               f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}{schedule}")
     minutes = f"{r['cpu_seconds'] / 60:.0f}" if "cpu_seconds" in r else f"({r['seconds'] / 60:.0f} wall)"
     return f"| `{recipe_path.stem}` | {recipe} | {figures} | {minutes} |"

@@ -9,7 +9,10 @@ Gatys' method, averaged over a batch of photos:
 with Johnson et al.'s layers (content relu2_2; style relu1_2, relu2_2,
 relu3_3, relu4_3 of VGG-16, or the same blocks' last ReLUs relu1_2,
 relu2_2, relu3_4, relu4_4 of VGG-19). Each term is divided by its target's
-size, as in :mod:`stylelib.objective`. Johnson et al.'s code normalised
+size, as in :mod:`stylelib.objective`. With ``style_norm="photo"`` each
+photo's style sum is also divided by the photo's own, S(f(x))/S(x): the
+kit's relative style error (:mod:`stylelib.evaluate`), a deviation from
+Johnson et al. Johnson et al.'s code normalised
 differently: it divided features and Gram matrices by C·H·W and took mean
 squared errors, with weights tuned to that. Deviation: the default loss network is VGG-19 with
 the Caffe weights; the paper's VGG-16 is offered, but the VGG-16 we have
@@ -54,6 +57,7 @@ from .weights import WEIGHTS
 
 STYLE_LAYERS = {"vgg16": ("relu1_2", "relu2_2", "relu3_3", "relu4_3"), "vgg19": ("relu1_2", "relu2_2", "relu3_4", "relu4_4")}
 LR_SCHEDULES = ("constant", "cosine")
+STYLE_NORMS = ("painting", "photo")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
@@ -77,6 +81,9 @@ class TrainConfig:
     content_weight: float = option(1.0, "α, on the target-scaled content error", bounds=(0, 1e6))
     style_weight: float = option(1.5, "β, on the target-scaled style error (4 and more drowned the content)",
                                   bounds=(0, 1e6))
+    style_norm: str = option("painting", "each photo's style error in units of: painting (E_s of zero features, as the "
+                                         "optimisation) or photo (also over the photo's own style error, "
+                                         "S(f(x))/S(x), as the kit judges)", STYLE_NORMS)
     tv_weight: float = option(5.0, "γ, on the total variation Σ (squared neighbour differences) / (3 H W)",
                                 bounds=(0, 1e6))
     lr: float = option(1e-3, "Adam learning rate", bounds=(1e-8, 1.0))
@@ -107,6 +114,7 @@ class TrainConfig:
             self.width = PRETRAINED_WIDTH
         check_choice("arch", self.arch, ARCHS)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_choice("style_norm", self.style_norm, STYLE_NORMS)
         self.style_layers = tuple(self.style_layers or STYLE_LAYERS[self.arch])
         check_fields(self)
         if 0 < self.guard < 1:  # below 1 every loss above the median would count as a spike
@@ -215,11 +223,23 @@ def perceptual_terms(
     """
     f_out = vgg(out)
     with torch.no_grad():
-        p = vgg(photos)[cfg.content_layer].float()  # P: each photo is its own content target
+        f_photo = vgg(photos)
+        p = f_photo[cfg.content_layer].float()  # P: each photo is its own content target
     e_c = content_loss(f_out[cfg.content_layer], p)  # (B,)
-    e_s = [style_loss(f_out[l], grams[l] * (f_out[l].shape[2] * f_out[l].shape[3])) for l in cfg.style_layers]
-    parts = loss_terms(e_c, e_s, alpha=cfg.content_weight, beta=cfg.style_weight, content_norm=content_scale(p),
-                       style_norms=[style_scale(grams[l]) for l in cfg.style_layers])
+    style_norms = [style_scale(grams[l]) for l in cfg.style_layers]
+
+    def style_errors(f: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        return [style_loss(f[l], grams[l] * (f[l].shape[2] * f[l].shape[3])) for l in cfg.style_layers]  # (B,) each
+
+    parts = loss_terms(e_c, style_errors(f_out), alpha=cfg.content_weight, beta=cfg.style_weight,
+                       content_norm=content_scale(p), style_norms=style_norms)
+    if cfg.style_norm == "photo":
+        # S(f(x)) / S(x), the judge's relative style error (stylelib.evaluate), per photo: each photo is asked for
+        # the same share of its way to the painting, however far it starts (in the painting's unit, the photos
+        # farthest from the painting weighed most in the batch's style loss)
+        with torch.no_grad():
+            own = sum(loss_terms(None, style_errors(f_photo), alpha=0.0, beta=1.0, style_norms=style_norms).values())
+        parts = {k: v / own.clamp_min(1e-8) if k.startswith("style") else v for k, v in parts.items()}
     terms = {"content": parts["content"].mean()}
     terms.update({f"style:{l}": parts[f"style:{i}"].mean() for i, l in enumerate(cfg.style_layers)})
     if cfg.tv_weight:

@@ -328,3 +328,25 @@ def test_live_previews_are_shown_smaller_and_the_result_whole(app_module, client
     outputs = job.outputs()
     with Image.open(outputs[0][0]) as first, Image.open(outputs[-1][0]) as result:
         assert max(first.size) == side and max(result.size) == side + 32
+
+
+def test_warm_up_loads_what_the_first_run_needs(tmp_path):
+    # in a fresh process: before warm_up nothing is loaded, after it the networks are and torch's optimiser
+    # imports are done, so the first Run pays none of it
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from webapp import instant, stylise\n"
+        "from stylelib.vgg import get_extractor\n"
+        "state = lambda: ('torch._dynamo' in sys.modules, get_extractor.cache_info().currsize,\n"
+        "                 instant.engine.cache_info().currsize)\n"
+        "before = state()\n"
+        "stylise.warm_up()\n"
+        "print(before, state())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1], env={**os.environ, "GRADIO_TEMP_DIR": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[-2] == "(False, 0, 0) (True, 1, 1)"

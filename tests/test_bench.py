@@ -59,6 +59,9 @@ def test_first_preview_benchmark_tiny():
     (app,), (cli,) = report["app"], report["cli"]
     assert app["size"] == cli["size"] == 64 and app["best"] > 0 and cli["best"] > 0
     assert report["app_cold"]["seconds"] > 0 and report["cli_import_seconds"] > 0
+    # the first step's picture comes after the first picture, on the cold Run and on every other
+    assert report["app_cold"]["first_step_seconds"] > report["app_cold"]["seconds"] and report["app_cold"]["warmed_up"]
+    assert all(s > t for s, t in zip(app["first_step_seconds"], app["warm_seconds"]))
     if browser:
         (clicked,) = report["browser"]
         assert clicked["size"] == 64 and clicked["best"] > 0

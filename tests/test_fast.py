@@ -1,5 +1,6 @@
 """Fast style transfer: network shapes, a training step, exact resume after SIGKILL, DDP, models, video."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -64,6 +65,28 @@ def test_one_training_step_changes_weights_and_lowers_the_loss():
     loss1 = sum(perceptual_terms(vgg, net(photos), photos, grams, cfg).values())
     assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
     assert loss1.item() < loss0.item()
+
+
+def test_style_norm_photo_is_the_judges_relative_style_error():
+    # the untouched photo is 1 in the judge's units, so its style terms sum to β; the photo norm also weighs
+    # each photo by its own distance, which the painting norm does not
+    cfg = TrainConfig(style="starry-night", data=".", arch="vgg19", style_weight=2.5, style_norm="photo",
+                      style_layers=("relu1_1", "relu2_1", "relu3_1"), content_layer="relu2_1")
+    vgg = VGGFeatures((cfg.content_layer,) + cfg.style_layers, arch="vgg19", weights="caffe")
+    with torch.no_grad():
+        sf = vgg(load_example("starry-night", size=64))
+    grams = {l: sf[l].flatten(2) @ sf[l].flatten(2).transpose(1, 2) / sf[l][0, 0].numel() for l in cfg.style_layers}
+    photos = torch.cat([resize_tensor(load_example(n), (32, 32)) for n in ("grace-hopper", "kingfisher")])
+    style_sum = lambda terms: sum(v for k, v in terms.items() if k.startswith("style")).item()  # noqa: E731
+    with torch.no_grad():
+        assert style_sum(perceptual_terms(vgg, photos, photos, grams, cfg)) == pytest.approx(2.5, rel=1e-5)
+        shifted = (photos * 0.5 + 0.25).clone()
+        relative = style_sum(perceptual_terms(vgg, shifted, photos, grams, cfg))
+        absolute = style_sum(perceptual_terms(vgg, shifted, photos, grams,
+                                              dataclasses.replace(cfg, style_norm="painting")))
+    assert relative != pytest.approx(absolute, rel=1e-3)
+    with pytest.raises(ValueError, match="style_norm"):
+        TrainConfig(style="starry-night", data=".", style_norm="crop")
 
 
 @pytest.fixture(scope="module")

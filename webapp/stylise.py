@@ -22,6 +22,7 @@ import torch
 from stylelib import plots
 from stylelib.calibrate import calibrate
 from stylelib.cost import estimate_stylize
+from stylelib.data import load_example
 from stylelib.images import ImageError, fit_size, resize_tensor, save_image
 from stylelib.masks import masks_from_strokes
 from stylelib.optimize import stylize_iter
@@ -154,6 +155,20 @@ def first_preview(photo: torch.Tensor, styles: list[torch.Tensor], o: Options):
 
     side = min(PREVIEW_SIDE, max(photo.shape[-2:]))  # painted at the size it is shown at
     return as_numpy(first_picture(photo, styles, weights=o.style_blend, size=side, runner=engine()))
+
+
+def warm_up() -> None:
+    """Load what Run needs before the first Run: one 64 px run of one step, with its first picture.
+
+    It loads the any-painting network and the VGG extractor at the
+    defaults, and makes torch import what it imports when its first
+    optimiser is built (torch._dynamo: about 1.4 s on our CPUs), which
+    had made the first Run after start-up slower than the rest.
+    """
+    photo, painting = load_example("grace-hopper", size=64), load_example("starry-night", size=64)
+    first_preview(photo, [painting], DEFAULTS)
+    for _ in stylize_iter(photo, painting, size=64, steps=1):
+        pass
 
 
 def shown(image: torch.Tensor):
