@@ -17,6 +17,7 @@ from stylelib.images import resize_tensor
 from stylelib.fast import Stylizer, stylize_fast
 from stylelib.media import stylize_video
 from stylelib.models import list_models, load_model
+from stylelib.losses import gram_per_position
 from stylelib.train import TrainConfig, perceptual_terms
 from stylelib.transformer_net import TransformerNet
 from stylelib.vgg import VGGFeatures
@@ -52,8 +53,7 @@ def test_one_training_step_changes_weights_and_lowers_the_loss():
     style = load_example("starry-night", size=64)
     with torch.no_grad():
         sf = vgg(style)
-    grams = {l: (lambda f: (f.flatten(2) @ f.flatten(2).transpose(1, 2)) / (f.shape[2] * f.shape[3]))(sf[l])
-             for l in cfg.style_layers}
+    grams = {l: gram_per_position(sf[l]) for l in cfg.style_layers}
     photos = torch.cat([resize_tensor(load_example(n), (32, 32)) for n in ("grace-hopper", "kingfisher")])
     net = TransformerNet("improved", width=8).train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)  # the training default
@@ -75,12 +75,12 @@ def test_style_norm_photo_is_the_judges_relative_style_error():
     vgg = VGGFeatures((cfg.content_layer,) + cfg.style_layers, arch="vgg19", weights="caffe")
     with torch.no_grad():
         sf = vgg(load_example("starry-night", size=64))
-    grams = {l: sf[l].flatten(2) @ sf[l].flatten(2).transpose(1, 2) / sf[l][0, 0].numel() for l in cfg.style_layers}
+    grams = {l: gram_per_position(sf[l]) for l in cfg.style_layers}
     photos = torch.cat([resize_tensor(load_example(n), (32, 32)) for n in ("grace-hopper", "kingfisher")])
     style_sum = lambda terms: sum(v for k, v in terms.items() if k.startswith("style")).item()  # noqa: E731
     with torch.no_grad():
         assert style_sum(perceptual_terms(vgg, photos, photos, grams, cfg)) == pytest.approx(2.5, rel=1e-5)
-        shifted = (photos * 0.5 + 0.25).clone()
+        shifted = photos * 0.5 + 0.25
         relative = style_sum(perceptual_terms(vgg, shifted, photos, grams, cfg))
         absolute = style_sum(perceptual_terms(vgg, shifted, photos, grams,
                                               dataclasses.replace(cfg, style_norm="painting")))
