@@ -26,6 +26,7 @@ def row(recipe_path: Path) -> str:
            else f"{r['network']}, width {r['width']}")
     crops = f"{c['batch_size']} × {c['image_size']} px crops"
     unit = ", style over the photo's own" if c.get("style_norm") == "photo" else ""
+    unit += f" down to {c['style_target']:g}" if c.get("style_target") else ""
     recipe = (f"{net}, {r['steps']:,} steps of {crops}, β = {c['style_weight']:g}{unit}, "
               f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}{schedule}")
     minutes = f"{r['cpu_seconds'] / 60:.0f}" if "cpu_seconds" in r else f"({r['seconds'] / 60:.0f} wall)"

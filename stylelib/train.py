@@ -12,7 +12,8 @@ relu2_2, relu3_4, relu4_4 of VGG-19). Each term is divided by its target's
 size, as in :mod:`stylelib.objective`. With ``style_norm="photo"`` each
 photo's style sum is also divided by the photo's own, S(f(x))/S(x): the
 kit's relative style error (:mod:`stylelib.evaluate`), a deviation from
-Johnson et al. Johnson et al.'s code normalised
+Johnson et al.; ``style_target=τ`` then drops the style terms of a photo
+already at S ≤ τ (β max(S - τ, 0); also ours). Johnson et al.'s code normalised
 differently: it divided features and Gram matrices by C·H·W and took mean
 squared errors, with weights tuned to that. Deviation: the default loss network is VGG-19 with
 the Caffe weights; the paper's VGG-16 is offered, but the VGG-16 we have
@@ -84,6 +85,10 @@ class TrainConfig:
     style_norm: str = option("painting", "each photo's style error in units of: painting (E_s of zero features, as the "
                                          "optimisation) or photo (also over the photo's own style error, "
                                          "S(f(x))/S(x), as the kit judges)", STYLE_NORMS)
+    style_target: float = option(0.0, "with --style-norm photo: a photo whose style error S(f(x))/S(x) is already "
+                                      "at most this is no longer pushed toward the painting, so its content can "
+                                      "come back (the gradient of β max(S - target, 0)); 0: off",
+                                 bounds=(0, 1))
     tv_weight: float = option(5.0, "γ, on the total variation Σ (squared neighbour differences) / (3 H W)",
                                 bounds=(0, 1e6))
     lr: float = option(1e-3, "Adam learning rate", bounds=(1e-8, 1.0))
@@ -117,6 +122,8 @@ class TrainConfig:
         check_choice("style_norm", self.style_norm, STYLE_NORMS)
         self.style_layers = tuple(self.style_layers or STYLE_LAYERS[self.arch])
         check_fields(self)
+        if self.style_target and self.style_norm != "photo":  # the target is a share of the photo's own error
+            raise ValueError(f"style_target needs style_norm='photo'; got style_norm={self.style_norm!r}")
         if 0 < self.guard < 1:  # below 1 every loss above the median would count as a spike
             raise ValueError(f"guard must be 0 (off) or at least 1; got {self.guard:g}")
         check_layers((self.content_layer, *self.style_layers), self.arch)
@@ -240,6 +247,13 @@ def perceptual_terms(
         with torch.no_grad():
             own = sum(loss_terms(None, style_errors(f_photo), alpha=0.0, beta=1.0, style_norms=style_norms).values())
         parts = {k: v / own.clamp_min(1e-8) if k.startswith("style") else v for k, v in parts.items()}
+    if cfg.style_target:
+        # β max(S - τ, 0) per photo, where β S is the sum of its style terms: a photo already past the target
+        # spends its gradient on the content alone (the held-out cat reaches style 0.3 while its content error is
+        # the worst). The logged style term is β S above τ and 0 below, whose gradient is the hinge's.
+        beta_s = sum(v for k, v in parts.items() if k.startswith("style")).detach()  # (B,)
+        keep = (beta_s > cfg.style_weight * cfg.style_target).to(beta_s.dtype)  # (B,)
+        parts = {k: v * keep if k.startswith("style") else v for k, v in parts.items()}
     terms = {"content": parts["content"].mean()}
     terms.update({f"style:{l}": parts[f"style:{i}"].mean() for i, l in enumerate(cfg.style_layers)})
     if cfg.tv_weight:

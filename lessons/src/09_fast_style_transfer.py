@@ -408,23 +408,25 @@ plots.show_images(outs, titles, height=2.6)
 # %% [markdown]
 # **What fine-tuning bought.** Measured when the models were made
 # (`python bench/fast_quality.py`, the six bundled photos at 384 px,
-# mean / worst; training on an Intel Xeon, the last row on an AMD EPYC):
+# mean / worst; training on an Intel Xeon, the last two rows on an AMD EPYC):
 #
 # | Starry Night network | content | style | CPU min |
 # |---|---|---|---|
 # | any-painting, step 0 | 0.86 / 1.29 | 0.35 / 0.47 | 0 |
 # | from random, 3,800 steps | 0.63 / 0.84 | 0.36 / 0.47 | 55 |
 # | fine-tuned, 4 × 128 px | 0.51 / 0.67 | 0.36 / 0.47 | 25 |
-# | fine-tuned, 1 × 256 px (bundled) | 0.44 / 0.64 | 0.36 / 0.43 | 24 |
+# | fine-tuned, 1 × 256 px | 0.44 / 0.64 | 0.36 / 0.43 | 24 |
+# | the same, 5,600 steps (bundled) | 0.40 / 0.58 | 0.37 / 0.45 | 42 |
 #
-# Both fine-tuned rows ran 3,000 steps: of four 128 px crops each at
-# β = 1.5, then of one 256 px crop each at β = 1.2.
+# The first two fine-tuned rows ran 3,000 steps: of four 128 px crops
+# each at β = 1.5, then of one 256 px crop each at β = 1.2.
 #
-# The last row also measures each photo's style error in the photo's own
-# unit, as the judge does (`--style-norm photo`). The same style, a fifth
-# to three tenths less content error, in half the CPU time. The
-# start is the reason: a network that already paints has only to learn
-# to keep more of the photo. Deviation from Johnson et al.: this network
+# The last two rows also measure each photo's style error in the photo's
+# own unit, as the judge does (`--style-norm photo`). About the same
+# style, a fifth to over a third less content error, in half to three
+# quarters of the CPU time. The start is the reason: a network that
+# already paints has only to learn to keep more of the photo.
+# Deviation from Johnson et al.: this network
 # is Ghiasi et al.'s quarter-width one (108,318 weights against 1.7
 # million), so it also does a twelfth of the arithmetic (1.6 against 20
 # GFLOP for a 256² photo, counted by `torch.utils.flop_counter`).
