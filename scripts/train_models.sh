@@ -11,9 +11,10 @@ WIDTH=${WIDTH:-32}; DEVICE=${DEVICE:-auto}
 OUT=${OUT:-stylelib/assets/models}; PY=${PY:-.venv/bin/python}; EXTRA=${EXTRA:-}
 # The recipe (docs/fast_recipe.md): the any-painting network with the painting baked in, fine-tuned
 # (--network pretrained), on the optimisation's own layers and relative errors, the painting at the size
-# the models are judged at, four 128 px crops a step. The Starry Night's takes one 256 px crop a step, each photo's
-# style error over the photo's own (the judge's unit), β = 1.2 (s15) and 5,600 steps (s16): better for it, but
-# The Great Wave and Composition VIII took less of the painting that way.
+# the models are judged at, four 128 px crops a step. The Starry Night's and Inokashira in snow's models take
+# one 256 px crop a step, each photo's style error over the photo's own (the judge's unit), β = 1.2 (s15) and
+# 5,600 steps (s16): better for them, but The Great Wave, Composition VIII and Moulin de la Galette took less of
+# the painting that way.
 # Networks trained from random weights (improved, paper) take 3,800 steps at β = 1.75 and lr 1e-3.
 NETWORK=${NETWORK:-pretrained}
 RECIPE="--style-layers relu1_1 relu2_1 relu3_1 relu4_1 relu5_1 --content-layer relu4_2 --style-size 384"
@@ -34,7 +35,7 @@ for p in "${paintings[@]}"; do
     network=$NETWORK; name=$p${SUFFIX:-}
     if [[ $p == paper:* ]]; then network=paper; p=${p#paper:}; name=$p-paper; fi
     if [ "$network" != pretrained ]; then d=(3800 1.75 1e-3 128 4 painting)
-    elif [ "$p" = starry-night ]; then d=(5600 1.2 5e-4 256 1 photo)
+    elif [[ $p =~ ^(starry-night|inokashira-snow)$ ]]; then d=(5600 1.2 5e-4 256 1 photo)
     else d=(3000 1.5 5e-4 128 4 painting); fi
     steps=${STEPS:-${d[0]}}; beta=${BETA:-${d[1]}}; lr=${LR:-${d[2]}}; size=${SIZE:-${d[3]}}; batch=${BATCH:-${d[4]}}
     norm=${NORM:-${d[5]}}

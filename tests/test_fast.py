@@ -171,8 +171,8 @@ def _leave(dist) -> None:
     """End a test's gloo worker once both ranks are done talking, without the interpreter's teardown.
 
     In about one full-suite run in ten a rank died after its work was done with "terminate called without an
-    active exception" (SIGABRT) while torch tore gloo down (destroy_process_group, then the DDP reducer and the
-    interpreter's exit); 80 bare worker runs and 15 runs of these tests alone never showed it. Nothing of that
+    active exception" (SIGABRT), most likely while torch tore gloo down (destroy_process_group, the DDP reducer,
+    the interpreter's exit); 80 bare worker runs and 15 runs of these tests alone never showed it. Nothing of that
     teardown is under test, so after the barrier each rank exits at once, its result already on disk.
     """
     dist.barrier()  # a rank leaving while the other still talks would fail the other's collective
