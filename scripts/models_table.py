@@ -18,6 +18,7 @@ def row(recipe_path: Path) -> str:
                if q else "not measured | not measured")
     schedule = f", lr {c['lr']:g}" if c.get("lr", 1e-3) != 1e-3 else ""
     schedule += ", cosine lr" if c.get("lr_schedule") == "cosine" else ""
+    schedule += f", lr to 0 over the last {c['lr_tail']:.0%}" if c.get("lr_schedule") == "tail" else ""
     if "rollbacks" in r:  # trained with the divergence guard: say what it did
         acted = [f"{len(r[k])} {what}" for k, what in (("skipped", "steps skipped"), ("rollbacks", "steps back"))
                  if r.get(k)]
@@ -27,6 +28,7 @@ def row(recipe_path: Path) -> str:
     crops = f"{c['batch_size']} × {c['image_size']} px crops"
     unit = ", style over the photo's own" if c.get("style_norm") == "photo" else ""
     unit += f" down to {c['style_target']:g}" if c.get("style_target") else ""
+    unit += f", content held only above {c['content_target']:g}" if c.get("content_target") else ""
     recipe = (f"{net}, {r['steps']:,} steps of {crops}, β = {c['style_weight']:g}{unit}, "
               f"painting at {c['style_size'] or 'the default size'}, content {c['content_layer']}{schedule}")
     minutes = f"{r['cpu_seconds'] / 60:.0f}" if "cpu_seconds" in r else f"({r['seconds'] / 60:.0f} wall)"

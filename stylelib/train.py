@@ -57,7 +57,7 @@ from .vgg import VGGFeatures, get_extractor
 from .weights import WEIGHTS
 
 STYLE_LAYERS = {"vgg16": ("relu1_2", "relu2_2", "relu3_3", "relu4_3"), "vgg19": ("relu1_2", "relu2_2", "relu3_4", "relu4_4")}
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "tail")
 STYLE_NORMS = ("painting", "photo")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
@@ -89,10 +89,17 @@ class TrainConfig:
                                       "at most this is no longer pushed toward the painting, so its content can "
                                       "come back (the gradient of β max(S - target, 0)); 0: off",
                                  bounds=(0, 1))
+    content_target: float = option(0.0, "a photo whose content error is already at most this is no longer held to "
+                                        "the photo, so it can take more of the painting (the gradient of α max(C - "
+                                        "target, 0)); 0: off", bounds=(0, 1))
     tv_weight: float = option(5.0, "γ, on the total variation Σ (squared neighbour differences) / (3 H W)",
                                 bounds=(0, 1e6))
     lr: float = option(1e-3, "Adam learning rate", bounds=(1e-8, 1.0))
-    lr_schedule: str = option("constant", "learning rate over the steps: constant, or cosine decay to 0", LR_SCHEDULES)
+    lr_schedule: str = option("constant", "learning rate over the steps: constant, cosine decay to 0, or tail "
+                                          "(constant, then linearly to 0 over the last --lr-tail of the steps)",
+                              LR_SCHEDULES)
+    lr_tail: float = option(0.4, "with --lr-schedule tail: the share of the steps over which the rate decays",
+                            bounds=(0, 1))
     guard: float = option(4.0, "divergence guard: skip a step whose loss exceeds this many times the median of "
                                "the last 100; after 3 in a row, go back to an earlier snapshot and halve the "
                                "learning rate (0: off)",
@@ -254,6 +261,10 @@ def perceptual_terms(
         beta_s = sum(v for k, v in parts.items() if k.startswith("style")).detach()  # (B,)
         keep = (beta_s > cfg.style_weight * cfg.style_target).to(beta_s.dtype)  # (B,)
         parts = {k: v * keep if k.startswith("style") else v for k, v in parts.items()}
+    if cfg.content_target:
+        # α max(C - κ, 0) per photo, C the relative content error the judge reports: a photo that keeps more of
+        # itself than the target asks spends its gradient on the painting instead (the style target's mirror)
+        parts["content"] = parts["content"] * (parts["content"].detach() > cfg.content_weight * cfg.content_target)
     terms = {"content": parts["content"].mean()}
     terms.update({f"style:{l}": parts[f"style:{i}"].mean() for i, l in enumerate(cfg.style_layers)})
     if cfg.tv_weight:
@@ -324,9 +335,15 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         saved = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
         # fields newer than the checkpoint take their defaults; the guard changes nothing until it acts
         defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-        free = ("steps", "device", "workers", "guard") + (("width",) if cfg.network == "pretrained" else ())
+        free = ("steps", "device", "workers", "guard", "lr_schedule", "lr_tail") + (
+            ("width",) if cfg.network == "pretrained" else ())
         changed = [k for k, v in dataclasses.asdict(cfg).items()  # (a pretrained network's width is not a choice)
                    if k not in free and saved.get(k, defaults[k]) != v]
+        old = TrainConfig(**{**dataclasses.asdict(cfg), **{k: saved[k] for k in ("steps", "lr_schedule", "lr_tail")
+                                                           if k in saved}})
+        # a new schedule is welcome if the steps taken would have had the same rates (a decay added at the end)
+        if any(lr_factor(old, s) != lr_factor(cfg, s) for s in range(1, state["step"] + 1)):
+            changed.append("learning rates (--lr-schedule, --lr-tail or --steps) at the steps already taken")
         if changed:
             raise ValueError(f"--resume: the checkpoint was trained with other {', '.join(changed)}")
         try:
@@ -367,9 +384,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     step = start
     for step, photos in enumerate(loader, start=start + 1):
         photos = photos.to(device, memory_format=memory)
-        lr = cfg.lr * lr_scale  # a function of the step and the guard's record alone, so --resume stays exact
-        if cfg.lr_schedule == "cosine":
-            lr *= 0.5 * (1 + math.cos(math.pi * (step - 1) / cfg.steps))
+        lr = cfg.lr * lr_scale * lr_factor(cfg, step)  # the step and the guard's record alone: --resume is exact
         for group in optimizer.param_groups:
             group["lr"] = lr
         model.train()
@@ -419,6 +434,21 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
                    info={**info, "cpu_seconds": round(cpu, 1)})
     if world > 1:
         dist.barrier()
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """The learning rate at ``step`` (1-based) as a share of ``cfg.lr``.
+
+    cosine: (1 + cos(π (step - 1) / steps)) / 2. tail: 1 for the first
+    steps - D steps, then (steps - step + 1) / (D + 1) down to 1 / (D + 1),
+    with D = round(lr_tail · steps): a constant rate's progress, then a decay
+    that settles the weights (warmup-stable-decay, without the warmup: the
+    pretrained network starts from good weights).
+    """
+    if cfg.lr_schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * (step - 1) / cfg.steps))
+    decay = round(cfg.lr_tail * cfg.steps) if cfg.lr_schedule == "tail" else 0
+    return min(1.0, (cfg.steps - step + 1) / (decay + 1)) if decay else 1.0
 
 
 def _mean_over_processes(loss: torch.Tensor, world: int) -> float:

@@ -67,7 +67,7 @@ def test_one_training_step_changes_weights_and_lowers_the_loss():
     assert loss1.item() < loss0.item()
 
 
-def test_style_norm_photo_is_the_judges_relative_style_error():
+def test_photo_unit_and_the_per_photo_targets():
     # the untouched photo is 1 in the judge's units, so its style terms sum to β; the photo norm also weighs
     # each photo by its own distance, which the painting norm does not
     cfg = TrainConfig(style="starry-night", data=".", arch="vgg19", style_weight=2.5, style_norm="photo",
@@ -99,6 +99,17 @@ def test_style_norm_photo_is_the_judges_relative_style_error():
             == pytest.approx(2.5, rel=1e-5)  # untouched photos sit at S = 1, above the target
     with pytest.raises(ValueError, match="style_target needs style_norm='photo'"):
         TrainConfig(style="starry-night", data=".", style_target=0.4)
+
+    # --content-target κ: a photo at C ≤ κ drops out of the (batch-mean) content term, one above keeps α C
+    with torch.no_grad():
+        heavy = dataclasses.replace(cfg, content_weight=3.0)
+        each = [perceptual_terms(vgg, shifted[i:i + 1], photos[i:i + 1], grams, heavy)["content"].item() / 3
+                for i in (0, 1)]  # C of each photo, the judge's relative content error
+        assert each[0] != pytest.approx(each[1], rel=1e-2)
+        aimed = dataclasses.replace(heavy, content_target=sum(each) / 2)
+        assert perceptual_terms(vgg, shifted, photos, grams, aimed)["content"].item() == pytest.approx(
+            3 * max(each) / 2, rel=1e-4)
+        assert perceptual_terms(vgg, photos, photos, grams, aimed)["content"].item() == 0  # C = 0 ≤ κ
 
 
 @pytest.fixture(scope="module")
@@ -433,3 +444,26 @@ def test_pretrained_network_resumes_exactly(photos, tmp_path):
     assert [it.step for it in train_iter(cfg, cut, resume=True)] == [3, 4]  # it went on from the checkpoint
     a, b = weights(full), weights(cut)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_tail_schedule_is_constant_then_linear_to_zero():
+    from stylelib.train import lr_factor
+
+    cfg = TrainConfig(style="starry-night", data=".", steps=10, lr_schedule="tail", lr_tail=0.3)
+    assert [lr_factor(cfg, s) for s in range(1, 11)] == [1.0] * 7 + [0.75, 0.5, 0.25]  # D = 3: (10 - s + 1) / 4
+    cosine = dataclasses.replace(cfg, lr_schedule="cosine")
+    assert lr_factor(cosine, 1) == 1.0 and lr_factor(cosine, 6) == pytest.approx(0.5)
+    assert {lr_factor(dataclasses.replace(cfg, lr_schedule="constant"), s) for s in range(1, 11)} == {1.0}
+
+
+def test_resume_may_add_a_decay_only_after_the_steps_taken(photos, tmp_path):
+    from stylelib.train import train_iter
+
+    cut = tmp_path / "cut.safetensors"
+    assert subprocess.run(train_cmd(photos, cut, 2, "--checkpoint-every", "2"), capture_output=True).returncode == 0
+    saved = torch.load(tmp_path / "cut.ckpt", weights_only=True)["config"]
+    base = TrainConfig(**{**saved, "style_layers": tuple(saved["style_layers"]), "steps": 6, "lr_schedule": "tail"})
+    with pytest.raises(ValueError, match="learning rates"):  # D = 5 would have lowered step 2's rate
+        list(train_iter(dataclasses.replace(base, lr_tail=0.9), cut, resume=True))
+    # D = 3: the decay begins at step 4, after the two steps taken at the full rate
+    assert [it.step for it in train_iter(dataclasses.replace(base, lr_tail=0.5), cut, resume=True)] == [3, 4, 5, 6]
