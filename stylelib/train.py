@@ -255,21 +255,28 @@ def perceptual_terms(
             own = sum(loss_terms(None, style_errors(f_photo), alpha=0.0, beta=1.0, style_norms=style_norms).values())
         parts = {k: v / own.clamp_min(1e-8) if k.startswith("style") else v for k, v in parts.items()}
     if cfg.style_target:
-        # β max(S - τ, 0) per photo, where β S is the sum of its style terms: a photo already past the target
-        # spends its gradient on the content alone (the held-out cat reaches style 0.3 while its content error is
-        # the worst). The logged style term is β S above τ and 0 below, whose gradient is the hinge's.
-        beta_s = sum(v for k, v in parts.items() if k.startswith("style")).detach()  # (B,)
-        keep = (beta_s > cfg.style_weight * cfg.style_target).to(beta_s.dtype)  # (B,)
-        parts = {k: v * keep if k.startswith("style") else v for k, v in parts.items()}
+        # β max(S - τ, 0) per photo: a photo already past the target spends its gradient on the content alone
+        # (the held-out cat reaches style 0.3 while its content error is the worst)
+        parts = _hinge(parts, "style", cfg.style_weight * cfg.style_target)
     if cfg.content_target:
-        # α max(C - κ, 0) per photo, C the relative content error the judge reports: a photo that keeps more of
-        # itself than the target asks spends its gradient on the painting instead (the style target's mirror)
-        parts["content"] = parts["content"] * (parts["content"].detach() > cfg.content_weight * cfg.content_target)
+        # α max(C - κ, 0) per photo, C the judge's relative content error: a photo that keeps more of itself
+        # than the target asks spends its gradient on the painting instead (the style target's mirror)
+        parts = _hinge(parts, "content", cfg.content_weight * cfg.content_target)
     terms = {"content": parts["content"].mean()}
     terms.update({f"style:{l}": parts[f"style:{i}"].mean() for i, l in enumerate(cfg.style_layers)})
     if cfg.tv_weight:
         terms["tv"] = cfg.tv_weight * (tv_loss(out.float()) / out[0].numel()).mean()
     return terms
+
+
+def _hinge(parts: dict[str, torch.Tensor], prefix: str, floor: float) -> dict[str, torch.Tensor]:
+    """Zero each photo's ``prefix`` terms where their sum X is at most ``floor``: the gradient of max(X - floor, 0).
+
+    The logged term is X above the floor and 0 below, whose gradient is the hinge's.
+    """
+    total = sum(v for k, v in parts.items() if k.startswith(prefix)).detach()  # (B,)
+    keep = (total > floor).to(total.dtype)  # (B,)
+    return {k: v * keep if k.startswith(prefix) else v for k, v in parts.items()}
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
@@ -339,8 +346,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
             ("width",) if cfg.network == "pretrained" else ())
         changed = [k for k, v in dataclasses.asdict(cfg).items()  # (a pretrained network's width is not a choice)
                    if k not in free and saved.get(k, defaults[k]) != v]
-        old = TrainConfig(**{**dataclasses.asdict(cfg), **{k: saved[k] for k in ("steps", "lr_schedule", "lr_tail")
-                                                           if k in saved}})
+        old = dataclasses.replace(cfg, **{k: saved[k] for k in ("steps", "lr_schedule", "lr_tail") if k in saved})
         # a new schedule is welcome if the steps taken would have had the same rates (a decay added at the end)
         if any(lr_factor(old, s) != lr_factor(cfg, s) for s in range(1, state["step"] + 1)):
             changed.append("learning rates (--lr-schedule, --lr-tail or --steps) at the steps already taken")
