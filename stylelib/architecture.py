@@ -1,10 +1,11 @@
-"""VGG-16 and VGG-19 as tables: their layers by name, their convolutions' shapes (lessons 01, 06).
+"""VGG-16 and VGG-19 as tables: their layers by name, their convolutions' shapes (lessons 01, 06); MobileNet-v2's.
 
 Simonyan & Zisserman (2015). Layers are named ``conv{block}_{i}``,
 ``relu{block}_{i}`` and ``pool{block}``: ``relu4_2`` is the ReLU after the
 second convolution of the fourth block. A leaf module: the extractor
 (:mod:`stylelib.vgg`) and the weight loaders (:mod:`stylelib.weights`) both
-read it.
+read it. MobileNet-v2's block table is here too, torch-free, for its torch
+(:mod:`stylelib.mobilenet`) and NumPy (:mod:`stylelib.anystyle_np`) versions.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ ARCHS = ("vgg19", "vgg16")
 POOLINGS = ("max", "avg")
 _BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
 _WIDTHS = (64, 128, 256, 512, 512)
+# Sandler et al.'s bottleneck blocks (expansion t, channels c, repeats n, first stride s), after a c3s2-32 stem
+MOBILENET_V2 = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                (6, 320, 1, 1))
 
 
 def layer_names(arch: str = "vgg19") -> tuple[str, ...]:

@@ -2,6 +2,11 @@
 
 Flags of ``stylize`` are built from :class:`stylelib.options.Options`, so they
 and their defaults cannot drift from the library.
+
+Nothing at the top of this module imports torch (1.5 s or more): ``stylize
+--live`` parses its flags and writes a first picture with
+:mod:`stylelib.anystyle_np` (NumPy) before torch loads; every command's own
+imports come after.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import io
 import json
 import sys
 from pathlib import Path
@@ -18,10 +24,7 @@ from . import __version__
 from .data import list_examples, resolve_image
 from .images import ImageError, fit_size, image_format, save_image
 from .options import Options
-from .weights import WeightsError
 
-# Errors that are the user's input, not our bug: one line, exit code 2.
-USER_ERRORS = (ImageError, ValueError, KeyError, WeightsError, FileNotFoundError, FloatingPointError)
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 MAX_APPLY_SIZE = 8192
 
@@ -57,10 +60,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     from .optimize import stylize_iter
     from .recipe import make_recipe
 
-    names = {f.name for f in dataclasses.fields(Options)}
-    options = Options(**{k: v for k, v in vars(args).items() if k in names})
-    content, styles = str(resolve_image(args.content)), [str(resolve_image(s)) for s in args.style]
-    out = Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
+    options, content, styles, out = _stylize_inputs(args)
     image_format(out)  # a name we can't write is refused now, not after the run
     if args.estimate:
         from .calibrate import calibrate
@@ -104,6 +104,54 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     out.with_suffix(".json").write_text(json.dumps(recipe, indent=2) + "\n")
     print(f"wrote {out} and {out.with_suffix('.json')} ({final.seconds:.1f} s, loss {final.loss:.4g})")
     return 0
+
+
+def _stylize_inputs(args: argparse.Namespace) -> tuple[Options, str, list[str], Path]:
+    """The options (checked), the photo's and paintings' files, and OUTPUT, from ``stylize``'s arguments."""
+    names = {f.name for f in dataclasses.fields(Options)}
+    options = Options(**{k: v for k, v in vars(args).items() if k in names})
+    content, styles = str(resolve_image(args.content)), [str(resolve_image(s)) for s in args.style]
+    return options, content, styles, Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
+
+
+class _Refused(Exception):
+    """A command line the NumPy picture leaves to the full parser, which says what is wrong."""
+
+
+class _QuietParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise _Refused(message)
+
+    def exit(self, status: int = 0, message: str | None = None):
+        raise _Refused(message)
+
+
+def numpy_first_picture(argv: Sequence[str]) -> bool:
+    """``stylize ... --live``: write the one-pass picture to OUTPUT with NumPy, before torch loads; True if written.
+
+    Best effort and silent: anything wrong with the command line or the
+    files is left to the run that follows, which reports it in one line.
+    """
+    if list(argv[:1]) != ["stylize"] or "--live" not in argv or {"-h", "--help", "--estimate"} & set(argv):
+        return False
+    from PIL import Image
+
+    from .anystyle_np import first_picture
+    from .files import write_atomic
+
+    parser = _QuietParser(add_help=False)
+    add_stylize_arguments(parser)
+    try:
+        options, content, styles, out = _stylize_inputs(parser.parse_args(argv[1:]))
+        fmt = image_format(out)
+        picture = first_picture(content, styles, weights=options.style_blend, size=options.size)  # (H, W, 3)
+        buffer = io.BytesIO()
+        Image.fromarray(picture).save(buffer, format=fmt)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, buffer.getvalue())
+    except Exception:  # noqa: BLE001 - the run that follows says what went wrong, in one line
+        return False
+    return True
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -308,6 +356,19 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def add_stylize_arguments(p: argparse.ArgumentParser) -> None:
+    """``stylize``'s arguments (torch-free: the NumPy first picture parses them before torch loads)."""
+    p.add_argument("content", metavar="CONTENT")
+    p.add_argument("style", metavar="STYLE", nargs="+")
+    p.add_argument("-o", "--output", help="output PNG (default: CONTENT_STYLE.png)")
+    p.add_argument("--estimate", action="store_true",
+                   help="print the expected time and peak memory (measured on this machine), and stop")
+    p.add_argument("--live", action="store_true",
+                   help="keep OUTPUT up to date as the run goes (a viewer that reloads the file shows it): "
+                        "the one-pass network's picture at once, then the image every --preview-every steps")
+    add_options(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="stylelib", description="Neural style transfer: a teaching kit.")
     parser.add_argument("--version", action="version", version=f"stylelib {__version__}")
@@ -318,15 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write OUTPUT (PNG) and OUTPUT.json (the recipe). CONTENT and STYLE are files "
         "or names of bundled examples (see `stylelib examples`); several STYLEs are blended.",
     )
-    p.add_argument("content", metavar="CONTENT")
-    p.add_argument("style", metavar="STYLE", nargs="+")
-    p.add_argument("-o", "--output", help="output PNG (default: CONTENT_STYLE.png)")
-    p.add_argument("--estimate", action="store_true",
-                   help="print the expected time and peak memory (measured on this machine), and stop")
-    p.add_argument("--live", action="store_true",
-                   help="keep OUTPUT up to date as the run goes (a viewer that reloads the file shows it): "
-                        "the one-pass network's picture at once, then the image every --preview-every steps")
-    add_options(p)
+    add_stylize_arguments(p)
     COMMANDS["stylize"] = cmd_stylize
 
     from .anystyle import AnyStyle
@@ -395,11 +448,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    numpy_first_picture(argv)  # stylize --live: a picture on disk before torch loads
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .weights import WeightsError
+
+    # Errors that are the user's input, not our bug: one line, exit code 2.
+    user_errors = (ImageError, ValueError, KeyError, WeightsError, FileNotFoundError, FloatingPointError)
     try:
         return COMMANDS[args.command](args)
-    except USER_ERRORS as err:
+    except user_errors as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"stylelib {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-PRESERVE_COLOR = ("none", "luminance-only", "recombine", "match")
+from .choices import PRESERVE_COLOR
 
 _RGB2YCC = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
 

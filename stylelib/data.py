@@ -11,10 +11,12 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .images import load_image
+
+if TYPE_CHECKING:  # the tensors come from images.load_image, which imports torch when called
+    import torch
 
 EXAMPLES_DIR = Path(__file__).parent / "assets" / "examples"
 KINDS = ("content", "style")

@@ -6,6 +6,10 @@ animated GIFs (first frame). Anything it cannot use raises :class:`ImageError`
 with a one-line reason. Large files are decoded at reduced size where the
 format allows (JPEG draft mode), never at full size when a smaller one is
 asked for.
+
+torch is imported by the functions that make or read tensors, not by the
+module: the command line decodes and saves images before torch has loaded
+(:mod:`stylelib.anystyle_np`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import TYPE_CHECKING, BinaryIO, Union
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
 from .files import write_atomic
+
+if TYPE_CHECKING:
+    import torch
 
 ImageSource = Union[str, os.PathLike, BinaryIO, bytes, Image.Image]
 MAX_PIXELS = 64_000_000  # more than a 50-megapixel photo; a decompression bomb is far above
@@ -115,12 +121,16 @@ def resize_long_side(image: Image.Image, size: int) -> Image.Image:
 
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """PIL RGB -> (1, 3, H, W) float32 in [0, 1]."""
+    import torch
+
     a = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0  # (H, W, 3)
     return torch.from_numpy(a).permute(2, 0, 1).unsqueeze(0).contiguous()  # (1, 3, H, W)
 
 
 def to_pil(images: torch.Tensor) -> Image.Image:
     """(1, 3, H, W) or (3, H, W) tensor in [0, 1] -> PIL RGB (values clamped, rounded)."""
+    import torch
+
     x = images.detach().float().cpu()
     if x.dim() == 4:
         if x.shape[0] != 1:
@@ -163,6 +173,8 @@ def fit_size(h: int, w: int, size: int, *, side: str = "long") -> tuple[int, int
 
 def resize_tensor(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Resize (B, 3, H, W) to (h, w) with antialiased bicubic interpolation."""
+    import torch
+
     if tuple(images.shape[-2:]) == tuple(size):
         return images
     out = torch.nn.functional.interpolate(images, size=size, mode="bicubic", align_corners=False, antialias=True)
@@ -175,6 +187,8 @@ def as_image(source: ImageSource | torch.Tensor, size: int | None, min_side: int
     Originals smaller than ``min_side`` on a side are refused, not blown up;
     errors name ``what`` ("content image ...") in one line.
     """
+    import torch
+
     if isinstance(source, torch.Tensor):
         x = source.detach().float().cpu()
         x = x[None] if x.dim() == 3 else x

@@ -27,7 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+from .architecture import MOBILENET_V2
+
+BLOCKS = MOBILENET_V2  # (t, c, n, s), the table above
 STYLE_DIM = 100
 
 

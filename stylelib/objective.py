@@ -37,12 +37,11 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from .choices import NORMALIZE
 from .losses import (content_loss, content_scale, gram_per_position, guided_style_loss, loss_terms, style_loss,
                      style_scale, tv_loss)
 from .mrf import augment, extract_patches, match_patches, mrf_loss, patch_grid
 from .vgg import VGGFeatures
-
-NORMALIZE = ("target", "none")
 
 
 class Objective(nn.Module):

@@ -11,13 +11,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .color import PRESERVE_COLOR
-from .objective import NORMALIZE
-from .parametrize import PARAMETRIZATIONS
-from .runtime import DEVICES, PRECISIONS
 from .architecture import ARCHS, POOLINGS, check_layers, min_side
+from .choices import DEVICES, NORMALIZE, PARAMETRIZATIONS, PRECISIONS, PRESERVE_COLOR, WEIGHTS
 from .validate import SEED_MAX, check_choice, check_fields
-from .weights import WEIGHTS
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("matched", "content", "noise", "style", "instant")

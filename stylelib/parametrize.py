@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-PARAMETRIZATIONS = ("pixels", "pyramid")
+from .choices import PARAMETRIZATIONS
 
 
 class Pixels:

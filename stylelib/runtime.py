@@ -11,8 +11,7 @@ from functools import lru_cache
 
 import torch
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+from .choices import DEVICES, PRECISIONS
 
 
 def resolve_device(device: str = "auto") -> torch.device:

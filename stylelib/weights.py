@@ -28,9 +28,9 @@ from pathlib import Path
 import torch
 
 from .architecture import conv_shapes, layer_names
+from .choices import WEIGHTS
 from .files import write_atomic
 
-WEIGHTS = ("auto", "caffe", "hed", "imagenet", "random")
 OFFLINE = {"vgg19": ("caffe",), "vgg16": ("hed",)}
 # Mean pixels, BGR, 0-255: VGG's own (Simonyan & Zisserman) and HED's.
 _CAFFE_MEAN = (103.939, 116.779, 123.68)

@@ -62,6 +62,9 @@ def test_first_preview_benchmark_tiny():
     # the first step's picture comes after the first picture, on the cold Run and on every other
     assert report["app_cold"]["first_step_seconds"] > report["app_cold"]["seconds"] and report["app_cold"]["warmed_up"]
     assert all(s > t for s, t in zip(app["first_step_seconds"], app["warm_seconds"]))
+    # the CLI's NumPy picture comes first, then torch's rewrites the file
+    assert report["cli_numpy_import_seconds"] > 0
+    assert all(s > t for s, t in zip(cli["torch_picture_seconds"], cli["cold_seconds"]))
     if browser:
         (clicked,) = report["browser"]
         assert clicked["size"] == 64 and clicked["best"] > 0

@@ -5,8 +5,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "stylelib"
 LAYERS = [  # a module may import from its own layer or any below it
-    {"files", "validate", "runtime", "architecture", "images"},
-    {"weights", "vgg", "losses", "mrf", "color", "masks", "data", "cin", "parametrize", "mobilenet",
+    {"files", "validate", "choices", "runtime", "architecture", "images"},
+    {"weights", "vgg", "losses", "mrf", "color", "masks", "data", "cin", "parametrize", "mobilenet", "anystyle_np",
      "transformer_net", "style_transformer", "batchnorm", "guard", "media"},
     {"objective", "evaluate", "options", "models", "fast", "anystyle", "pretrained", "diagnostics", "plots"},
     {"optimize", "cost", "train"},
@@ -50,3 +50,30 @@ def test_no_cycles():
         return seen
 
     assert not [m for m in graph if m in reach(m)]
+
+
+def test_the_package_and_the_command_line_load_without_torch():
+    """``import stylelib`` and the CLI's module leave torch unloaded (stylelib.anystyle_np paints first)."""
+    import subprocess
+    import sys
+
+    code = "import sys, stylelib, stylelib.cli, stylelib.anystyle_np; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stdout + result.stderr
+
+
+def test_every_exported_name_and_module_loads_on_first_use():
+    import importlib
+
+    import stylelib
+
+    for name, home in stylelib._HOME.items():
+        assert getattr(stylelib, name) is getattr(importlib.import_module(f"stylelib.{home}"), name), name
+    assert stylelib.losses.gram_matrix is importlib.import_module("stylelib.losses").gram_matrix  # modules too
+    assert set(stylelib.__all__) <= set(dir(stylelib))
+    try:
+        stylelib.no_such_name
+    except AttributeError as err:
+        assert "no_such_name" in str(err)
+    else:
+        raise AssertionError("an unknown name did not raise AttributeError")
