@@ -25,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from PIL import Image
 
 from .architecture import MOBILENET_V2
 from .images import fit_size, load_pil
@@ -130,7 +131,7 @@ def transform(photo: np.ndarray, code: np.ndarray) -> np.ndarray:
     return _layer(x, "transformer.expand.2", code, act="sigmoid")[:, :h, :w]
 
 
-def _array(image) -> np.ndarray:
+def _array(image: Image.Image) -> np.ndarray:
     return np.asarray(image, np.float32).transpose(2, 0, 1) / 255  # (3, H, W) in [0, 1]
 
 
@@ -140,8 +141,6 @@ def first_picture(photo: str | Path, paintings: Sequence[str | Path], *, weights
 
     As :func:`stylelib.anystyle.first_picture`, at ``PAINT_SIDE`` px at most.
     """
-    from PIL import Image
-
     blend = [1.0] * len(paintings) if weights is None else [float(v) for v in weights]
     if len(blend) != len(paintings) or not sum(blend) > 0:
         raise ValueError("one blend weight per painting, not all 0")
@@ -154,7 +153,5 @@ def first_picture(photo: str | Path, paintings: Sequence[str | Path], *, weights
     return np.array(Image.fromarray(painted).resize(image.size, Image.BICUBIC))  # a writable copy
 
 
-def _short_side(image, size: int):
-    from PIL import Image
-
+def _short_side(image: Image.Image, size: int) -> Image.Image:
     return image.resize(fit_size(image.height, image.width, size, side="short")[::-1], Image.BICUBIC)

@@ -13,6 +13,12 @@ from stylelib.data import example_path
 from stylelib.images import load_image
 
 
+def test_the_constants_are_their_torch_twins():
+    from stylelib import anystyle, cin
+
+    assert (anystyle_np.STYLE_SIZE, anystyle_np.EPS) == (anystyle.STYLE_SIZE, cin.EPS)
+
+
 def test_the_predictor_matches_its_torch_twin():
     torch.manual_seed(0)
     painting = torch.rand(1, 3, 70, 90)  # odd sizes: SAME padding on both sides of each stride
