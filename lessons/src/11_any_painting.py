@@ -174,6 +174,34 @@ strengths = [run(photo, "starry-night", strength=t) for t in steps]
 plots.show_images(strengths, [f"strength {t}" for t in steps], height=2.0)
 
 # %% [markdown]
+# ## Only arrays
+#
+# Nothing here needs a deep-learning framework. `stylelib.anystyle_np`
+# runs the same predictor and transformer, with the same weights, in
+# NumPy: a convolution is a sliding window and a tensor product,
+# instance norm a mean and a variance per channel. The command line
+# uses it to paint its first picture before torch has loaded. Read
+# `_layer` below, then check the two agree, from painting to picture:
+
+# %%
+import inspect
+from stylelib import anystyle_np
+print(inspect.getsource(anystyle_np._layer))
+
+# %%
+net = anystyle.load_network("arbitrary")  # fp32: the same numbers
+art = stylelib.load_example("starry-night", size=pick(320, 128))
+with torch.no_grad():
+    s_torch = net.predictor(art)  # (1, 100)
+    y_torch = net.transformer(photo, s_torch)  # (1, 3, H, W)
+s_np = anystyle_np.style_vector(art[0].numpy())  # (100,)
+y_np = anystyle_np.transform(photo[0].numpy(), s_np)  # (3, H, W)
+close = dict(atol=1e-4, rtol=1e-4)
+torch.testing.assert_close(torch.from_numpy(s_np)[None], s_torch, **close)
+torch.testing.assert_close(torch.from_numpy(y_np)[None], y_torch, **close)
+print("NumPy == torch, from painting to picture")
+
+# %% [markdown]
 # ## Gatys against one pass
 #
 # The same photo and painting, at the same size, measured with the kit's
@@ -253,6 +281,8 @@ plots.show_images(brushes, [f"style_size {n}" for n in sizes], height=2.6)
 # - Ghiasi et al.: (γ, β) are affine in a 100-d style vector predicted
 #   from any painting; interpolating vectors interpolates styles, and
 #   strength walks from the photo's own vector to the painting's.
+# - Both networks are only arrays: the same weights run in NumPy
+#   (`stylelib.anystyle_np`), to the same numbers.
 # - One pass costs milliseconds; the optimisation still reaches the
 #   painting's statistics more closely.
 #
