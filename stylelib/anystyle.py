@@ -39,8 +39,6 @@ scripts/convert_any_style.py to fp16 safetensors in ``assets/anystyle``;
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -49,6 +47,7 @@ import torch
 from torch import nn
 
 from . import color
+from .anystyle_np import ASSETS, blend_weights, network_bytes
 from .color import PRESERVE_COLOR
 from .images import ImageSource, as_image, fit_size, resize_tensor
 from .media import Frames
@@ -56,7 +55,6 @@ from .mobilenet import STYLE_DIM, StylePredictor
 from .runtime import resolve_device, resolve_precision
 from .style_transformer import StyleTransformer
 
-ASSETS = Path(__file__).parent / "assets" / "anystyle"
 NETWORKS = ("arbitrary", "multistyle26")
 N_STYLES = 26
 STYLE_SIZE = 256  # the predictor's input as released
@@ -97,17 +95,9 @@ def load_network(name: str) -> nn.Module:
     from safetensors.torch import load
 
     net = build(name)
-    manifest = json.loads((ASSETS / "networks.json").read_text())
-    entry = manifest["files"][name]
-    path = ASSETS / entry["file"]
-    if not path.is_file():
-        raise ValueError(f"the {name} network's weights are missing ({path}); reinstall stylelib")
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise ValueError(f"{path.name} is damaged (its SHA-256 does not match networks.json); reinstall stylelib")
-    state = {k: v.float() for k, v in load(data).items()}
+    state = {k: v.float() for k, v in load(network_bytes(name, ASSETS)).items()}
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise ValueError(f"{path.name} holds non-finite weights; reinstall stylelib")
+        raise ValueError(f"the {name} network holds non-finite weights; reinstall stylelib")
     net.load_state_dict(state)
     return net.eval().requires_grad_(False)
 
@@ -217,7 +207,7 @@ class AnyStyle:
             raise ValueError(f"preserve_color must be one of {', '.join(PRESERVE_COLOR)}; got {preserve_color!r}")
         strength = _check_unit("strength", strength)
         paintings = list(paintings) if isinstance(paintings, (list, tuple)) else [paintings]
-        blend = _blend(weights, len(paintings))
+        blend = blend_weights(weights, len(paintings))
         styles = [_short_side(_as_tensor(p, None), style_size) for p in paintings]  # loaded once, errors now
         per_photo = preserve_color in ("luminance-only", "match")  # the paintings are adapted to each photo
         fixed = None if per_photo else sum(
@@ -275,15 +265,6 @@ class AnyStyle:
                 strength: float = 1.0, size: int | None = None, preserve_color: str = "none") -> torch.Tensor:
         """Stylise ``photo`` with one of the 26 built-in styles or a mix; see :func:`stylize_builtin`."""
         return self.builtin_frames(style, strength=strength, preserve_color=preserve_color)(_as_tensor(photo, size))
-
-
-def _blend(weights: Sequence[float] | None, n: int) -> list[float]:
-    w = [1.0] * n if weights is None else [float(v) for v in weights]
-    if len(w) != n:
-        raise ValueError(f"{n} paintings need {n} blend weights; got {len(w)}")
-    if not all(v >= 0 and v < float("inf") for v in w) or sum(w) <= 0:
-        raise ValueError(f"blend weights must be finite, >= 0 and not all 0; got {list(weights or [])}")
-    return [v / sum(w) for v in w]
 
 
 @lru_cache(maxsize=2)

@@ -28,24 +28,42 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 from .architecture import MOBILENET_V2
-from .images import fit_size, load_pil
+from .images import fit_size, load_pil, resize_long_side
 
 PAINT_SIDE = 256  # px the transformer paints at, at most: a quarter of 512 px's pixels, well within a second
 STYLE_SIZE = 256  # the predictor's input, shorter side (as stylelib.anystyle.STYLE_SIZE)
 EPS = 1e-5  # the instance norms' ε (as stylelib.cin.EPS)
-NETWORKS = Path(__file__).parent / "assets" / "anystyle"
+ASSETS = Path(__file__).parent / "assets" / "anystyle"
+
+
+def network_bytes(name: str, folder: Path = ASSETS) -> bytes:
+    """A shipped network's file, checked against networks.json's SHA-256 (here and in anystyle.load_network)."""
+    entry = json.loads((folder / "networks.json").read_text())["files"][name]
+    path = folder / entry["file"]
+    if not path.is_file():
+        raise ValueError(f"the {name} network's weights are missing ({path}); reinstall stylelib")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise ValueError(f"{path.name} is damaged (its SHA-256 does not match networks.json); reinstall stylelib")
+    return data
+
+
+def blend_weights(weights: Sequence[float] | None, n: int) -> list[float]:
+    """The blend of n paintings' style vectors, summing to 1 (equal when None)."""
+    w = [1.0] * n if weights is None else [float(v) for v in weights]
+    if len(w) != n:
+        raise ValueError(f"one blend weight per painting: {n} paintings need {n} blend weights; got {len(w)}")
+    if not all(v >= 0 and v < float("inf") for v in w) or sum(w) <= 0:
+        raise ValueError(f"blend weights must be finite, >= 0 and not all 0; got {list(weights or [])}")
+    return [v / sum(w) for v in w]
 
 
 @lru_cache(maxsize=1)
 def _params() -> dict[str, np.ndarray]:
-    """The arbitrary network's tensors, float32, after checking the file's SHA-256 (as anystyle.load_network)."""
+    """The arbitrary network's tensors, float32."""
     from safetensors.numpy import load
 
-    entry = json.loads((NETWORKS / "networks.json").read_text())["files"]["arbitrary"]
-    data = (NETWORKS / entry["file"]).read_bytes()
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise ValueError(f"{entry['file']} is damaged (its SHA-256 does not match networks.json)")
-    return {k: v.astype(np.float32) for k, v in load(data).items()}
+    return {k: v.astype(np.float32) for k, v in load(network_bytes("arbitrary")).items()}
 
 
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1) -> np.ndarray:
@@ -141,14 +159,10 @@ def first_picture(photo: str | Path, paintings: Sequence[str | Path], *, weights
 
     As :func:`stylelib.anystyle.first_picture`, at ``PAINT_SIDE`` px at most.
     """
-    blend = [1.0] * len(paintings) if weights is None else [float(v) for v in weights]
-    if len(blend) != len(paintings) or not sum(blend) > 0:
-        raise ValueError("one blend weight per painting, not all 0")
-    code = sum(b / sum(blend) * style_vector(_array(_short_side(load_pil(p), STYLE_SIZE)))
-               for b, p in zip(blend, paintings))  # (100,)
+    code = sum(b * style_vector(_array(_short_side(load_pil(p), STYLE_SIZE)))
+               for b, p in zip(blend_weights(weights, len(paintings)), paintings))  # (100,)
     image = load_pil(photo, size=size)
-    small = image.resize(fit_size(image.height, image.width, PAINT_SIDE)[::-1], Image.BICUBIC) \
-        if max(image.size) > PAINT_SIDE else image
+    small = resize_long_side(image, PAINT_SIDE) if max(image.size) > PAINT_SIDE else image
     painted = (transform(_array(small), code).transpose(1, 2, 0) * 255).round().astype(np.uint8)  # (h, w, 3)
     return np.array(Image.fromarray(painted).resize(image.size, Image.BICUBIC))  # a writable copy
 

@@ -122,9 +122,6 @@ class _QuietParser(argparse.ArgumentParser):
     def error(self, message: str):
         raise _Refused(message)
 
-    def exit(self, status: int = 0, message: str | None = None):
-        raise _Refused(message)
-
 
 def numpy_first_picture(argv: Sequence[str]) -> bool:
     """``stylize ... --live``: write the one-pass picture to OUTPUT with NumPy, before torch loads; True if written.
