@@ -259,11 +259,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def _apply_kind(model: str | None) -> tuple[str, int]:
     if model is None:
         return "anystyle", 32
-    from .models import load_model
+    from .models import FIXED_WIDTH, load_model
 
     net = load_model(model)
-    # a fine-tuned any-painting network (stylelib.pretrained) costs what the any-painting network costs
-    return ("anystyle", 32) if net.kind == "pretrained" else ("johnson", net.width)
+    # a fine-tuned any-painting network (stylelib.pretrained, .photo_coded) costs what the any-painting network costs
+    return ("anystyle", 32) if net.kind in FIXED_WIDTH else ("johnson", net.width)
 
 
 def _input_sizes(inputs: list[str], size: int | None) -> list[tuple[str, int, int, int]]:

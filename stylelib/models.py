@@ -24,8 +24,11 @@ from .files import write_atomic
 from .runtime import resolve_device
 from .transformer_net import NETWORKS, TransformerNet
 
-FAST_NETWORKS = (*NETWORKS, "pretrained")  # pretrained: stylelib.pretrained, the any-painting network fine-tuned
-PRETRAINED_WIDTH = 8  # the released any-painting transformer's first layer: its width is not a choice
+# pretrained: stylelib.pretrained, the any-painting network fine-tuned; photo-coded: stylelib.photo_coded, the same
+# with a code per photo
+FAST_NETWORKS = (*NETWORKS, "pretrained", "photo-coded")
+FIXED_WIDTH = ("pretrained", "photo-coded")  # the released any-painting network's shape: width not a choice
+PRETRAINED_WIDTH = 8  # that network's first layer
 
 MODELS_DIR = Path(__file__).parent / "assets" / "models"
 
@@ -91,11 +94,15 @@ def describe(info: ModelInfo) -> str:
 
 
 def build_network(kind: str, width: int) -> nn.Module:
-    """An untrained network of a model file's kind: TransformerNet, or the baked any-painting network."""
+    """An untrained network of a model file's kind: TransformerNet, or the any-painting network (baked or photo-coded)."""
     if kind == "pretrained":
         from .pretrained import empty  # the any-painting network's modules load only when needed
 
         return empty()
+    if kind == "photo-coded":
+        from .photo_coded import empty as empty_coded
+
+        return empty_coded()
     return TransformerNet(kind, width)
 
 

@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 from .data import resolve_image
 from .files import write_atomic
 from .images import load_image, load_pil, resize_long_side, save_image, to_tensor
-from .models import FAST_NETWORKS, PRETRAINED_WIDTH, save_model
+from .models import FAST_NETWORKS, FIXED_WIDTH, PRETRAINED_WIDTH, save_model
 from .losses import content_loss, content_scale, gram_per_position, loss_terms, style_loss, style_scale, tv_loss
 from .runtime import resolve_device, resolve_precision
 from .options import DEVICES, PRECISIONS, option
@@ -68,11 +68,12 @@ class TrainConfig:
 
     style: str = field(metadata={"help": "the painting: a file or a bundled example's name"})
     data: str = field(metadata={"help": "a folder of photos (searched recursively)"})
-    network: str = option("improved", "transformation network: improved (IN, reflection, resize-conv), paper, or "
-                                      "pretrained (the any-painting network with this painting baked in, fine-tuned)",
+    network: str = option("improved", "transformation network: improved (IN, reflection, resize-conv), paper, "
+                                      "pretrained (the any-painting network with this painting baked in, fine-tuned), "
+                                      "or photo-coded (the same, its norms also seeing each photo)",
                           FAST_NETWORKS)
-    width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper; pretrained's is "
-                            "fixed (8)", bounds=(1, 256))
+    width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper; pretrained's and "
+                            "photo-coded's is fixed (8)", bounds=(1, 256))
     arch: str = option("vgg19", "loss network; Johnson et al. used vgg16, but our offline VGG-16 (edge-tuned HED "
                               "weights) trained visibly worse models than the Caffe VGG-19", ARCHS)
     weights: str = option("auto", "loss network weights: a name or a file path", WEIGHTS, or_path=True)
@@ -122,7 +123,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_choice("network", self.network, FAST_NETWORKS)
-        if self.network == "pretrained":  # the released network's width, recorded as it is, whatever was asked
+        if self.network in FIXED_WIDTH:  # the released network's width, recorded as it is, whatever was asked
             self.width = PRETRAINED_WIDTH
         check_choice("arch", self.arch, ARCHS)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
@@ -306,11 +307,15 @@ def paths_for(output: str | os.PathLike) -> dict[str, Path]:
 
 
 def first_network(cfg: TrainConfig) -> torch.nn.Module:
-    """The network at step 0: random weights (seeded), or the any-painting network with the painting baked in."""
+    """The network at step 0: random weights (seeded), or the any-painting network painting this painting."""
     if cfg.network == "pretrained":
         from .pretrained import from_painting  # loads the any-painting network only when asked
 
         return from_painting(resolve_image(cfg.style))
+    if cfg.network == "photo-coded":
+        from .photo_coded import from_painting as coded
+
+        return coded(resolve_image(cfg.style))
     return TransformerNet(cfg.network, cfg.width)
 
 
@@ -343,7 +348,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         # fields newer than the checkpoint take their defaults; the guard changes nothing until it acts
         defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
         free = ("steps", "device", "workers", "guard", "lr_schedule", "lr_tail") + (
-            ("width",) if cfg.network == "pretrained" else ())
+            ("width",) if cfg.network in FIXED_WIDTH else ())
         changed = [k for k, v in dataclasses.asdict(cfg).items()  # (a pretrained network's width is not a choice)
                    if k not in free and saved.get(k, defaults[k]) != v]
         old = dataclasses.replace(cfg, **{k: saved[k] for k in ("steps", "lr_schedule", "lr_tail") if k in saved})

@@ -432,6 +432,35 @@ def test_pretrained_network_starts_from_the_any_painting_network_trains_and_save
         torch.testing.assert_close(trained[k], v.detach(), rtol=2e-3, atol=3e-3, msg=k)
 
 
+def test_photo_coded_network_starts_as_the_baked_one_and_its_codes_follow_the_photo():
+    from stylelib.photo_coded import from_painting
+    from stylelib.pretrained import from_painting as baked
+
+    net, start = from_painting("starry-night"), baked("starry-night")
+    x = torch.rand(2, 3, 40, 52)
+    torch.testing.assert_close(net(x), start(x), rtol=1e-5, atol=1e-5)  # A = 0: every photo gets S_p
+    with torch.no_grad():
+        net.mix.copy_(torch.eye(100))  # A = I: each photo's own style vector
+    codes = net.code(x)  # (2, 100)
+    assert not torch.allclose(codes[0], codes[1]) and not torch.allclose(net(x), start(x), atol=1e-3)
+    assert not any(k.startswith("predictor") for k in net.state_dict())  # the shipped predictor is not saved
+    half = net.to(torch.bfloat16)  # the predictor goes along, so low precision runs
+    assert next(half.predictor.parameters()).dtype == torch.bfloat16
+    assert half(x.bfloat16()).dtype == torch.bfloat16
+
+
+def test_photo_coded_network_trains_saves_and_loads(photos, tmp_path):
+    out = tmp_path / "pc.safetensors"
+    result = subprocess.run(train_cmd(photos, out, 2, "--network", "photo-coded", "--style-norm", "photo",
+                                      "--content-target", "0.4", "--style-target", "0.4"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    net = load_model(out)
+    assert net.kind == "photo-coded" and net.width == 8
+    assert net.mix.abs().max() > 0  # the codes' map moved off 0 in two steps
+    x = torch.rand(1, 3, 37, 29)
+    torch.testing.assert_close(stylize_fast(out, x, precision="fp32"), net(x).clamp(0, 1))
+
+
 def test_pretrained_network_resumes_exactly(photos, tmp_path):
     full, cut = tmp_path / "full.safetensors", tmp_path / "cut.safetensors"
     flags = ("--network", "pretrained", "--checkpoint-every", "2")
