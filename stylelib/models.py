@@ -29,6 +29,7 @@ from .transformer_net import NETWORKS, TransformerNet
 FAST_NETWORKS = (*NETWORKS, "pretrained", "photo-coded")
 FIXED_WIDTH = ("pretrained", "photo-coded")  # the released any-painting network's shape: width not a choice
 PRETRAINED_WIDTH = 8  # that network's first layer
+MAX_NOISE = 16  # noise inputs a model may have (stylelib.style_transformer)
 
 MODELS_DIR = Path(__file__).parent / "assets" / "models"
 
@@ -93,16 +94,16 @@ def describe(info: ModelInfo) -> str:
     return line
 
 
-def build_network(kind: str, width: int) -> nn.Module:
+def build_network(kind: str, width: int, *, noise: int = 0) -> nn.Module:
     """An untrained network of a model file's kind: TransformerNet, or the any-painting network (baked or photo-coded)."""
     if kind == "pretrained":
         from .pretrained import empty  # the any-painting network's modules load only when needed
 
-        return empty()
+        return empty(noise=noise)
     if kind == "photo-coded":
         from .photo_coded import empty as empty_coded
 
-        return empty_coded()
+        return empty_coded(noise=noise)
     return TransformerNet(kind, width)
 
 
@@ -133,11 +134,12 @@ def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu") -> nn.Mo
     try:
         meta = json.loads(meta["stylelib"])
         kind, width = meta["network"], int(meta.get("width", 32))
-    except (KeyError, TypeError, ValueError):
+        noise = int((meta.get("config") or {}).get("noise", 0))  # noise inputs (stylelib.style_transformer)
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise ValueError(f"{path.name} is not a stylelib model (no 'stylelib' metadata)") from None
-    if kind not in FAST_NETWORKS or not 1 <= width <= 512:
-        raise ValueError(f"{path.name}: unknown network {kind!r} / width {width}")
-    net = build_network(kind, width)
+    if kind not in FAST_NETWORKS or not 1 <= width <= 512 or not 0 <= noise <= MAX_NOISE:
+        raise ValueError(f"{path.name}: unknown network {kind!r} / width {width} / noise {noise}")
+    net = build_network(kind, width, noise=noise)
     try:
         net.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError:

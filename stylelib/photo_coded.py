@@ -31,7 +31,7 @@ from torch import nn
 
 from .anystyle import ARBITRARY_DIMS, STYLE_DIM, STYLE_SIZE, AnyStyle, load_network
 from .images import ImageSource, fit_size, resize_tensor
-from .style_transformer import StyleTransformer
+from .style_transformer import StyleTransformer, with_noise
 
 NETWORK = "photo-coded"
 
@@ -71,13 +71,18 @@ class PhotoCoded(nn.Module):
         return self.transformer(images, self.code(images).to(images.dtype))
 
 
-def empty() -> PhotoCoded:
+def empty(*, noise: int = 0) -> PhotoCoded:
     """An untrained network of the shape a ``photo-coded`` model file holds (for loading one)."""
-    return PhotoCoded(StyleTransformer(STYLE_DIM, **ARBITRARY_DIMS), torch.zeros(1, STYLE_DIM))
+    return PhotoCoded(StyleTransformer(STYLE_DIM, **ARBITRARY_DIMS, noise=noise), torch.zeros(1, STYLE_DIM))
 
 
-def from_painting(painting: ImageSource | torch.Tensor, *, style_size: int = STYLE_SIZE) -> PhotoCoded:
-    """The shipped any-painting transformer (a copy, trainable) with z(x) = S_p at step 0, fp32."""
+def from_painting(painting: ImageSource | torch.Tensor, *, style_size: int = STYLE_SIZE,
+                  noise: int = 0) -> PhotoCoded:
+    """The shipped any-painting transformer (a copy, trainable) with z(x) = S_p at step 0, fp32.
+
+    ``noise`` channels start with weights 0 (:func:`stylelib.style_transformer.with_noise`).
+    """
     code = AnyStyle(device="cpu", precision="fp32").style_vector(painting, style_size=style_size)  # (1, 100)
-    transformer = copy.deepcopy(load_network("arbitrary").transformer).requires_grad_(True)
-    return PhotoCoded(transformer, code)
+    released = load_network("arbitrary").transformer
+    transformer = with_noise(released, noise) if noise else copy.deepcopy(released)
+    return PhotoCoded(transformer.requires_grad_(True), code)

@@ -31,7 +31,7 @@ from torch import nn
 from .anystyle import ARBITRARY_DIMS, STYLE_DIM, STYLE_SIZE, AnyStyle, load_network
 from .cin import ConditionalInstanceNorm
 from .images import ImageSource
-from .style_transformer import StyleTransformer
+from .style_transformer import StyleTransformer, with_noise
 
 NETWORK = "pretrained"
 
@@ -72,16 +72,19 @@ def bake(transformer: StyleTransformer, code: torch.Tensor) -> BakedStyle:
     return BakedStyle(baked)
 
 
-def empty() -> BakedStyle:
+def empty(*, noise: int = 0) -> BakedStyle:
     """An untrained network of the shape a ``pretrained`` model file holds (for loading one)."""
-    return bake(StyleTransformer(STYLE_DIM, **ARBITRARY_DIMS), torch.zeros(1, STYLE_DIM))
+    return bake(StyleTransformer(STYLE_DIM, **ARBITRARY_DIMS, noise=noise), torch.zeros(1, STYLE_DIM))
 
 
-def from_painting(painting: ImageSource | torch.Tensor, *, style_size: int = STYLE_SIZE) -> BakedStyle:
+def from_painting(painting: ImageSource | torch.Tensor, *, style_size: int = STYLE_SIZE, noise: int = 0) -> BakedStyle:
     """The shipped arbitrary-style transformer with ``painting``'s style vector baked in, fp32, trainable.
 
     S is the predictor's at ``style_size`` (256, as released), whatever size
     the training's Gram targets use: it only sets where fine-tuning starts.
+    ``noise`` channels (:func:`stylelib.style_transformer.with_noise`) start
+    with weights 0, so step 0 still paints as the any-painting network.
     """
     code = AnyStyle(device="cpu", precision="fp32").style_vector(painting, style_size=style_size)  # (1, 100)
-    return bake(load_network("arbitrary").transformer, code).requires_grad_(True)
+    baked = bake(load_network("arbitrary").transformer, code)
+    return (BakedStyle(with_noise(baked.transformer, noise)) if noise else baked).requires_grad_(True)

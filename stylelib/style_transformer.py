@@ -22,6 +22,15 @@ networks fit it:
 Deviation: the released files fix the input size (384 x 384 for Ghiasi's);
 this module takes any size, reflection-padding to a multiple of 4 (two
 stride-2 layers) and cropping the output back.
+
+``noise`` > 0 adds that many channels of Gaussian noise to the photo at
+the first layer, as Ulyanov et al.'s texture networks (2016) fed noise
+and Johnson et al. did not: convolutions and instance norms map a flat
+region (a clear sky, a blurred background) to a flat output away from
+its edges, so without noise a network cannot paint brush strokes there.
+Training draws fresh noise at every step; in eval mode the noise is one
+fixed pattern (a generator seeded with 0, the same for every image of a
+batch and every frame of a video), so a picture is the same every run.
 """
 
 from __future__ import annotations
@@ -69,16 +78,16 @@ class StyleTransformer(nn.Module):
     """(B, 3, H, W) in [0, 1] and a style code (B or 1, code_dim) -> (B, 3, H, W) in [0, 1]."""
 
     def __init__(self, code_dim: int, *, contract: tuple = (8, 16, 32), expand: tuple = (16, 8),
-                 residuals: int = 5, condition_contract: bool = False, code_bias: bool = True) -> None:
+                 residuals: int = 5, condition_contract: bool = False, code_bias: bool = True, noise: int = 0) -> None:
         super().__init__()
-        self.code_dim = code_dim
+        self.code_dim, self.noise = code_dim, noise
         # the shape, so that a copy with another code (stylelib.pretrained) can be built
         self.dims = dict(contract=tuple(contract), expand=tuple(expand), residuals=residuals,
-                         condition_contract=condition_contract)
+                         condition_contract=condition_contract, noise=noise)
         kw = dict(code_dim=code_dim, code_bias=code_bias)
         c1, c2, c3 = contract
         self.contract = nn.ModuleList([
-            ConvLayer(3, c1, 9, conditioned=condition_contract, **kw),
+            ConvLayer(3 + noise, c1, 9, conditioned=condition_contract, **kw),
             ConvLayer(c1, c2, 3, 2, conditioned=condition_contract, **kw),
             ConvLayer(c2, c3, 3, 2, conditioned=condition_contract, **kw),
         ])
@@ -96,6 +105,28 @@ class StyleTransformer(nn.Module):
         # reflection needs more pixels than the pad; a tiny image repeats its edge instead
         mode = "reflect" if min(h, w) > 4 else "replicate"
         x = F.pad(images, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else images
+        if self.noise:
+            x = torch.cat([x, self._noise(x)], 1)  # (B, 3 + noise, H', W')
         for layer in [*self.contract, *self.residual, *self.expand]:
             x = layer(x, code)
         return x[..., :h, :w]  # (B, 3, H, W)
+
+    def _noise(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, noise, H, W): fresh in training; one seeded pattern for every image in eval mode."""
+        shape = (x.shape[0], self.noise, *x.shape[-2:])
+        if self.training:
+            return torch.randn(shape, dtype=x.dtype, device=x.device)
+        pattern = torch.randn((1, *shape[1:]), generator=torch.Generator().manual_seed(0))  # (1, noise, H, W)
+        return pattern.to(x).expand(shape)
+
+
+def with_noise(transformer: StyleTransformer, noise: int) -> StyleTransformer:
+    """A copy of ``transformer`` with ``noise`` more noise inputs whose weights are 0: it paints as before."""
+    new = StyleTransformer(transformer.code_dim, **{**transformer.dims, "noise": transformer.noise + noise},
+                           code_bias=transformer.residual[0].conv1.norm.gamma.bias is not None)
+    state = transformer.state_dict()
+    first = "contract.0.conv.weight"
+    old = state[first]  # (out, in, 9, 9)
+    state[first] = torch.cat([old, old.new_zeros(old.shape[0], noise, *old.shape[2:])], 1)
+    new.load_state_dict(state)
+    return new.to(old.device, old.dtype).train(transformer.training)

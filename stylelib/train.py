@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 from .data import resolve_image
 from .files import write_atomic
 from .images import load_image, load_pil, resize_long_side, save_image, to_tensor
-from .models import FAST_NETWORKS, FIXED_WIDTH, PRETRAINED_WIDTH, save_model
+from .models import FAST_NETWORKS, FIXED_WIDTH, MAX_NOISE, PRETRAINED_WIDTH, save_model
 from .losses import content_loss, content_scale, gram_per_position, loss_terms, style_loss, style_scale, tv_loss
 from .runtime import resolve_device, resolve_precision
 from .options import DEVICES, PRECISIONS, option
@@ -74,6 +74,9 @@ class TrainConfig:
                           FAST_NETWORKS)
     width: int = option(32, "channels of the first layer (the paper: 32); 16 is about 4x cheaper; pretrained's and "
                             "photo-coded's is fixed (8)", bounds=(1, 256))
+    noise: int = option(0, "channels of Gaussian noise beside the photo, weights from 0 (pretrained and photo-coded "
+                           "networks): something to paint strokes from in flat skies and backgrounds",
+                        bounds=(0, MAX_NOISE))
     arch: str = option("vgg19", "loss network; Johnson et al. used vgg16, but our offline VGG-16 (edge-tuned HED "
                               "weights) trained visibly worse models than the Caffe VGG-19", ARCHS)
     weights: str = option("auto", "loss network weights: a name or a file path", WEIGHTS, or_path=True)
@@ -125,6 +128,8 @@ class TrainConfig:
         check_choice("network", self.network, FAST_NETWORKS)
         if self.network in FIXED_WIDTH:  # the released network's width, recorded as it is, whatever was asked
             self.width = PRETRAINED_WIDTH
+        elif self.noise:
+            raise ValueError(f"noise needs network pretrained or photo-coded; got network={self.network!r}")
         check_choice("arch", self.arch, ARCHS)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("style_norm", self.style_norm, STYLE_NORMS)
@@ -311,11 +316,11 @@ def first_network(cfg: TrainConfig) -> torch.nn.Module:
     if cfg.network == "pretrained":
         from .pretrained import from_painting  # loads the any-painting network only when asked
 
-        return from_painting(resolve_image(cfg.style))
+        return from_painting(resolve_image(cfg.style), noise=cfg.noise)
     if cfg.network == "photo-coded":
         from .photo_coded import from_painting as coded
 
-        return coded(resolve_image(cfg.style))
+        return coded(resolve_image(cfg.style), noise=cfg.noise)
     return TransformerNet(cfg.network, cfg.width)
 
 

@@ -461,6 +461,43 @@ def test_photo_coded_network_trains_saves_and_loads(photos, tmp_path):
     torch.testing.assert_close(stylize_fast(out, x, precision="fp32"), net(x).clamp(0, 1))
 
 
+def test_noise_inputs_start_silent_are_fixed_in_eval_and_fresh_in_training():
+    import copy
+
+    from stylelib.anystyle import load_network
+    from stylelib.style_transformer import with_noise
+
+    net = copy.deepcopy(load_network("arbitrary").transformer).double()
+    code = torch.randn(1, net.code_dim, dtype=torch.float64)
+    noisy = with_noise(net, 3)
+    x = torch.rand(2, 3, 37, 45, dtype=torch.float64)
+    torch.testing.assert_close(noisy.train()(x, code), net(x, code), rtol=1e-12, atol=1e-12)  # weights 0: silent
+    with torch.no_grad():
+        noisy.contract[0].conv.weight[:, 3:].normal_(0, 0.1)  # as training would grow them
+    twin = x[:1].expand(2, -1, -1, -1)  # one photo twice
+    a, b = noisy.eval()(twin, code), noisy(twin, code)
+    torch.testing.assert_close(a, b, rtol=0, atol=0)  # eval: one fixed pattern, every run ...
+    torch.testing.assert_close(a[0], a[1], rtol=0, atol=0)  # ... and for every image of a batch (video frames)
+    c = noisy.train()(twin, code)
+    assert not torch.allclose(c[0], c[1]) and not torch.allclose(c, a)  # training: fresh noise per photo and step
+    assert not torch.allclose(a, net(twin, code))  # the noise reaches the picture once its weights grow
+    with pytest.raises(ValueError, match="noise needs network"):
+        TrainConfig(style="starry-night", data=".", network="improved", noise=2)
+
+
+def test_noisy_pretrained_network_trains_saves_and_loads(photos, tmp_path):
+    out = tmp_path / "nz.safetensors"
+    result = subprocess.run(train_cmd(photos, out, 2, "--network", "pretrained", "--noise", "2"), capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    net = load_model(out)
+    first = net.transformer.contract[0].conv.weight  # (8, 3 + 2, 9, 9)
+    assert net.transformer.noise == 2 and first.shape[1] == 5 and first[:, 3:].abs().max() > 0  # they learnt
+    x = torch.rand(1, 3, 37, 29)
+    torch.testing.assert_close(stylize_fast(out, x, precision="fp32"), stylize_fast(out, x, precision="fp32"))
+    assert stylize_fast(out, x, precision="bf16").shape == x.shape
+
+
 def test_pretrained_network_resumes_exactly(photos, tmp_path):
     full, cut = tmp_path / "full.safetensors", tmp_path / "cut.safetensors"
     flags = ("--network", "pretrained", "--checkpoint-every", "2")
