@@ -23,8 +23,10 @@ def row(recipe_path: Path) -> str:
         acted = [f"{len(r[k])} {what}" for k, what in (("skipped", "steps skipped"), ("rollbacks", "steps back"))
                  if r.get(k)]
         schedule += f", guard: {', '.join(acted) or 'never acted'}"
-    net = ("pretrained: the any-painting network, fine-tuned" if r["network"] == "pretrained"
-           else f"{r['network']}, width {r['width']}")
+    net = {"pretrained": "pretrained: the any-painting network, fine-tuned",
+           "photo-coded": "photo-coded: the any-painting network, fine-tuned, a code per photo"}.get(
+        r["network"], f"{r['network']}, width {r['width']}")
+    net += f", {c['noise']} noise inputs" if c.get("noise") else ""
     crops = f"{c['batch_size']} × {c['image_size']} px crops"
     unit = ", style over the photo's own" if c.get("style_norm") == "photo" else ""
     unit += f" down to {c['style_target']:g}" if c.get("style_target") else ""

@@ -241,6 +241,14 @@ def perceptual_terms(
     with each term divided by its target's size); ``vgg`` runs in its own
     arithmetic (a bf16 copy on fast hardware).
     """
+    return batch_terms(photo_terms(vgg, out, photos, grams, cfg), cfg)
+
+
+def photo_terms(
+    vgg: VGGFeatures, out: torch.Tensor, photos: torch.Tensor, grams: dict[str, torch.Tensor],
+    cfg: TrainConfig,
+) -> dict[str, torch.Tensor]:
+    """Each photo's terms, (B,) each, before the targets' hinges: "content" and "style:i" weighted, and "tv" not."""
     f_out = vgg(out)
     with torch.no_grad():
         f_photo = vgg(photos)
@@ -260,18 +268,25 @@ def perceptual_terms(
         with torch.no_grad():
             own = sum(loss_terms(None, style_errors(f_photo), alpha=0.0, beta=1.0, style_norms=style_norms).values())
         parts = {k: v / own.clamp_min(1e-8) if k.startswith("style") else v for k, v in parts.items()}
-    if cfg.style_target:
+    if cfg.tv_weight:
+        parts["tv"] = tv_loss(out.float()) / out[0].numel()  # (B,)
+    return parts
+
+
+def batch_terms(parts: dict[str, torch.Tensor], cfg: TrainConfig, *, hinges: bool = True) -> dict[str, torch.Tensor]:
+    """The batch loss's terms from :func:`photo_terms`: the targets' hinges (if ``hinges``), the batch's mean."""
+    if cfg.style_target and hinges:
         # β max(S - τ, 0) per photo: a photo already past the target spends its gradient on the content alone
         # (the held-out cat reaches style 0.3 while its content error is the worst)
         parts = _hinge(parts, "style", cfg.style_weight * cfg.style_target)
-    if cfg.content_target:
+    if cfg.content_target and hinges:
         # α max(C - κ, 0) per photo, C the judge's relative content error: a photo that keeps more of itself
         # than the target asks spends its gradient on the painting instead (the style target's mirror)
         parts = _hinge(parts, "content", cfg.content_weight * cfg.content_target)
     terms = {"content": parts["content"].mean()}
     terms.update({f"style:{l}": parts[f"style:{i}"].mean() for i, l in enumerate(cfg.style_layers)})
-    if cfg.tv_weight:
-        terms["tv"] = cfg.tv_weight * (tv_loss(out.float()) / out[0].numel()).mean()
+    if "tv" in parts:
+        terms["tv"] = cfg.tv_weight * parts["tv"].mean()
     return terms
 
 
@@ -406,9 +421,15 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         model.train()
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out = model(photos)
-        terms = perceptual_terms(vgg, out, photos, grams, cfg)
+        parts = photo_terms(vgg, out, photos, grams, cfg)
+        terms = batch_terms(parts, cfg)
         loss = sum(terms.values())
-        verdict = guard.judge(_mean_over_processes(loss.detach(), world)) if guard else "ok"  # alike everywhere
+        # the guard watches the loss before the targets' hinges: with them most photos add 0, the median of recent
+        # losses falls near 0, and every photo outside a target looked like a spike (two s19 runs halved their
+        # learning rate six times and stopped)
+        targets = cfg.style_target or cfg.content_target
+        watched = (sum(batch_terms(parts, cfg, hinges=False).values()) if targets else loss).detach()
+        verdict = guard.judge(_mean_over_processes(watched, world)) if guard else "ok"  # alike everywhere
         if verdict == "ok":
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

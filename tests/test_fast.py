@@ -522,6 +522,27 @@ def test_tail_schedule_is_constant_then_linear_to_zero():
     assert {lr_factor(dataclasses.replace(cfg, lr_schedule="constant"), s) for s in range(1, 11)} == {1.0}
 
 
+def test_the_guard_watches_the_loss_before_the_targets_hinges(photos, tmp_path, monkeypatch):
+    from stylelib import guard
+    from stylelib.train import train_iter
+
+    seen = []
+    judge = guard.Guard.judge
+    monkeypatch.setattr(guard.Guard, "judge", lambda self, loss: (seen.append(loss), judge(self, loss))[1])
+    cfg = TrainConfig(style="starry-night", data=str(photos), network="pretrained", steps=3, image_size=32, batch_size=2,
+                      style_size=64, preview_every=1000, precision="fp32", style_norm="photo",
+                      content_target=0.99, style_target=0.99)  # many photos inside both targets
+    logged = [it.loss for it in train_iter(cfg, tmp_path / "t.safetensors")]
+    # a photo inside both targets adds only its TV term to the loss; the guard must see the whole loss, or every
+    # photo outside a target reads as a spike against a median near 0
+    assert len(seen) == 3 and all(w >= l - 1e-6 for w, l in zip(seen, logged)), (seen, logged)
+    assert any(w > 5 * l for w, l in zip(seen, logged)), (seen, logged)
+    seen.clear()
+    plain = dataclasses.replace(cfg, content_target=0.0, style_target=0.0)
+    logged = [it.loss for it in train_iter(plain, tmp_path / "p.safetensors")]
+    assert seen == pytest.approx(logged, rel=1e-6)  # without targets it watches the loss itself
+
+
 def test_resume_may_add_a_decay_only_after_the_steps_taken(photos, tmp_path):
     from stylelib.train import train_iter
 

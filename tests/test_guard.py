@@ -75,7 +75,7 @@ def photos(tmp_path_factory):
 
 def test_injected_spikes_are_skipped_then_rolled_back_to_the_older_snapshot_at_half_the_lr(photos, tmp_path,
                                                                                           monkeypatch):
-    terms, calls = train.perceptual_terms, []
+    terms, calls = train.photo_terms, []
     spikes = {22} | set(range(26, 26 + PATIENCE))  # one odd batch, then weights that went wrong
 
     def spiking(*args):  # those steps' losses jump a hundredfold
@@ -83,7 +83,7 @@ def test_injected_spikes_are_skipped_then_rolled_back_to_the_older_snapshot_at_h
         out = terms(*args)
         return {k: v * 100 for k, v in out.items()} if len(calls) in spikes else out
 
-    monkeypatch.setattr(train, "perceptual_terms", spiking)
+    monkeypatch.setattr(train, "photo_terms", spiking)
     cfg = train.TrainConfig(style="starry-night", data=str(photos), width=8, image_size=32, style_size=64, steps=32,
                             checkpoint_every=10, preview_every=1000, precision="fp32")
     its = list(train.train_iter(cfg, tmp_path / "m.safetensors"))
@@ -103,7 +103,7 @@ def test_injected_spikes_are_skipped_then_rolled_back_to_the_older_snapshot_at_h
 
 
 def test_a_skipped_step_leaves_the_weights_alone(photos, tmp_path, monkeypatch):
-    terms, calls, seen = train.perceptual_terms, [], []
+    terms, calls, seen = train.photo_terms, [], []
     net_class = train.TransformerNet
 
     def spiking(vgg, out, *args):  # step 22's loss jumps; record the weights each step starts from
@@ -114,7 +114,7 @@ def test_a_skipped_step_leaves_the_weights_alone(photos, tmp_path, monkeypatch):
 
     nets = []
     monkeypatch.setattr(train, "TransformerNet", lambda *a, **k: nets.append(net_class(*a, **k)) or nets[-1])
-    monkeypatch.setattr(train, "perceptual_terms", spiking)
+    monkeypatch.setattr(train, "photo_terms", spiking)
     cfg = train.TrainConfig(style="starry-night", data=str(photos), width=8, image_size=32, style_size=64, steps=24,
                             checkpoint_every=10, preview_every=1000, precision="fp32")
     its = list(train.train_iter(cfg, tmp_path / "s.safetensors"))
