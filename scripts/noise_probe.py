@@ -5,11 +5,13 @@
 
 The network is the kit's with K noise inputs (``stylelib train --noise K``,
 :func:`stylelib.style_transformer.with_noise`), on the baked network
-(``--network pretrained``) or the photo-coded one. The probe ran before
-``--noise`` was an option, through ``widen_probe.train_swapped``, whose
-check draws from the seeded generator before the first step; this script
-keeps that order, so it trains the probe's models bit for bit. The files
-it wrote record no noise, so only ``judge`` reads them.
+(``--network pretrained``) or the photo-coded one, trained through
+``widen_probe.train_swapped``. Not bit for bit the s19 rows: those ran with
+this script's first version (commit a21f754), which added the inputs with
+a hook and so drew other numbers from the seeded generator before the
+first step; the network and the settings are the same. The files it
+writes record no noise, so only ``judge`` reads them (it reads the s19
+files too).
 """
 
 from __future__ import annotations

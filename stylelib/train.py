@@ -385,6 +385,8 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
                              f"({type(err).__name__})") from None
         start, seconds, cpu_seconds = state["step"], state["seconds"], state.get("cpu_seconds", 0.0)
         lr_scale, rollbacks, history = state.get("lr_scale", 1.0), state.get("rollbacks", []), state.get("history")
+        if (cfg.style_target or cfg.content_target) and not state.get("guard_unhinged"):
+            history = None  # the guard's record, from before it watched the unhinged loss, holds hinged losses
         skipped = state.get("skipped", [])
     memory = torch.channels_last if device.type == "cuda" else torch.contiguous_format
     net = net.to(memory_format=memory)
@@ -414,6 +416,8 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     clock, cpu_clock = time.perf_counter(), time.process_time()
     step = start
     for step, photos in enumerate(loader, start=start + 1):
+        if cfg.noise:  # the noise inputs' draws depend on (seed, step, process) alone: --resume stays exact
+            torch.manual_seed(hash((cfg.seed, step, rank)) & 0xFFFF_FFFF)
         photos = photos.to(device, memory_format=memory)
         lr = cfg.lr * lr_scale * lr_factor(cfg, step)  # the step and the guard's record alone: --resume is exact
         for group in optimizer.param_groups:
@@ -460,7 +464,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
             _save_atomic({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
                           "seconds": elapsed, "cpu_seconds": cpu, "config": dataclasses.asdict(cfg),
                           "lr_scale": lr_scale, "rollbacks": rollbacks, "skipped": skipped,
-                          "history": guard.history if guard else None},
+                          "history": guard.history if guard else None, "guard_unhinged": True},
                           paths["checkpoint"])
             it.checkpoint = str(paths["checkpoint"])
         if verdict == "ok":  # a step the guard undid is not reported as one

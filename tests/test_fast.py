@@ -498,9 +498,10 @@ def test_noisy_pretrained_network_trains_saves_and_loads(photos, tmp_path):
     assert stylize_fast(out, x, precision="bf16").shape == x.shape
 
 
-def test_pretrained_network_resumes_exactly(photos, tmp_path):
+@pytest.mark.parametrize("noise", ["0", "2"])  # noise inputs draw at every step: their draws must resume too
+def test_pretrained_network_resumes_exactly(photos, tmp_path, noise):
     full, cut = tmp_path / "full.safetensors", tmp_path / "cut.safetensors"
-    flags = ("--network", "pretrained", "--checkpoint-every", "2")
+    flags = ("--network", "pretrained", "--checkpoint-every", "2", "--noise", noise)
     assert subprocess.run(train_cmd(photos, full, 4, *flags), capture_output=True).returncode == 0
     assert subprocess.run(train_cmd(photos, cut, 2, *flags), capture_output=True).returncode == 0
     from stylelib.train import train_iter
@@ -541,6 +542,23 @@ def test_the_guard_watches_the_loss_before_the_targets_hinges(photos, tmp_path, 
     plain = dataclasses.replace(cfg, content_target=0.0, style_target=0.0)
     logged = [it.loss for it in train_iter(plain, tmp_path / "p.safetensors")]
     assert seen == pytest.approx(logged, rel=1e-6)  # without targets it watches the loss itself
+
+
+def test_resuming_a_run_with_targets_forgets_a_guard_record_of_hinged_losses(photos, tmp_path):
+    from stylelib.train import train_iter
+
+    cfg = TrainConfig(style="starry-night", data=str(photos), network="pretrained", steps=2, image_size=32,
+                      batch_size=2, style_size=64, preview_every=1000, checkpoint_every=2, precision="fp32",
+                      style_norm="photo", content_target=0.4, style_target=0.4)
+    out = tmp_path / "h.safetensors"
+    list(train_iter(cfg, out))
+    ckpt = tmp_path / "h.ckpt"
+    state = torch.load(ckpt, weights_only=True)
+    state.pop("guard_unhinged")  # a checkpoint from before the guard watched the unhinged loss ...
+    state["history"] = [1e-4] * 100  # ... whose record holds hinged losses, about 0
+    torch.save(state, ckpt)
+    its = list(train_iter(dataclasses.replace(cfg, steps=5), out, resume=True))
+    assert [it.step for it in its] == [3, 4, 5] and its[-1].info["skipped"] == []  # no step read as a spike
 
 
 def test_resume_may_add_a_decay_only_after_the_steps_taken(photos, tmp_path):
