@@ -29,8 +29,8 @@ import copy
 import torch
 from torch import nn
 
-from .anystyle import ARBITRARY_DIMS, STYLE_DIM, STYLE_SIZE, AnyStyle, load_network
-from .images import ImageSource, fit_size, resize_tensor
+from .anystyle import ARBITRARY_DIMS, STYLE_DIM, STYLE_SIZE, AnyStyle, _short_side, load_network
+from .images import ImageSource
 from .style_transformer import StyleTransformer, with_noise
 
 NETWORK = "photo-coded"
@@ -61,7 +61,7 @@ class PhotoCoded(nn.Module):
     def code(self, images: torch.Tensor) -> torch.Tensor:
         """z(x) for each photo: (B, 3, H, W) -> (B, D), in float32."""
         weight = next(self.predictor.parameters())
-        small = resize_tensor(images.float(), fit_size(*images.shape[-2:], STYLE_SIZE, side="short"))
+        small = _short_side(images.float(), STYLE_SIZE)  # as the predictor sees a painting
         with torch.no_grad():
             own = self.predictor(small.to(weight.dtype)).float()  # (B, D): S(x)
         s_p = self.painting.float()  # (1, D)
