@@ -25,9 +25,10 @@ import sys
 import torch
 import torch.nn.functional as F
 from torch import nn
-from widen_probe import judge_net
+from style_per_layer import per_layer
+from widen_probe import judge_net, load_weights, train_with
 
-from stylelib import cli, photo_coded, pretrained
+from stylelib import photo_coded, pretrained
 from stylelib.data import resolve_image
 from stylelib.images import load_image
 
@@ -92,28 +93,13 @@ def start(base: str, baked, painting) -> Coarse:
     return net.train().requires_grad_(True)
 
 
-def train(base: str, argv: list[str]) -> int:
-    released = pretrained.from_painting
-    pretrained.from_painting = lambda painting, **kw: start(base, released(painting, **kw), painting)
-    return cli.main(argv)
-
-
 def judge(base: str, model: str, painting: str) -> dict:
-    from safetensors.torch import load_file
-
-    net = Coarse(pretrained.empty() if base == "baked" else photo_coded.empty()).eval()
-    net.load_state_dict({k: v.float() for k, v in load_file(model).items()})
-    out = {**judge_net(net, model, painting), "base": base,
-           "branch_out_norm": net.branch.out.weight.norm().item()}
+    net = load_weights(Coarse(pretrained.empty() if base == "baked" else photo_coded.empty()).eval(), model)
     x = load_image(resolve_image("machu-picchu"), size=384)
     with torch.no_grad():
         y = net(x)
-    from stylelib.evaluate import relative_errors
-
-    layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
-    out["machu_style_per_layer"] = {layer: relative_errors(y, x, resolve_image(painting), style_layers=[layer])["style"]
-                                    for layer in layers}
-    return out
+    return {**judge_net(net, model, painting), "base": base, "branch_out_norm": net.branch.out.weight.norm().item(),
+            "machu_style_per_layer": per_layer(y, x, resolve_image(painting))["ratio"]}
 
 
 if __name__ == "__main__":
@@ -121,5 +107,5 @@ if __name__ == "__main__":
     if base not in ("baked", "coded"):
         raise SystemExit(f"BASE must be baked or coded; got {base}")
     if command == "train":
-        sys.exit(train(base, ["train", *rest]))
+        sys.exit(train_with(lambda baked, painting: start(base, baked, painting), ["train", *rest]))
     print(json.dumps(judge(base, *rest)))

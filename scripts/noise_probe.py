@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import sys
 
-from widen_probe import judge_net, train_swapped
+from widen_probe import judge_net, load_weights, train_swapped
 
 from stylelib import photo_coded, pretrained
 from stylelib.style_transformer import with_noise
@@ -32,10 +32,7 @@ def noisy(base: str, k: int, baked, painting):
 
 
 def judge(base: str, k: int, model: str, painting: str) -> dict:
-    from safetensors.torch import load_file
-
-    net = (pretrained.empty(noise=k) if base == "baked" else photo_coded.empty(noise=k)).eval()
-    net.load_state_dict({key: v.float() for key, v in load_file(model).items()})
+    net = load_weights((pretrained.empty(noise=k) if base == "baked" else photo_coded.empty(noise=k)).eval(), model)
     w = net.transformer.contract[0].conv.weight  # (8, 3 + K, 9, 9)
     return {**judge_net(net, model, painting), "base": base, "noise_channels": k,
             "noise_weight_norm": w[:, 3:].norm().item(), "photo_weight_norm": w[:, :3].norm().item()}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 
-from widen_probe import judge_net, train_swapped  # scripts/: the same swap, check and judge
+from widen_probe import judge_net, load_weights, train_swapped  # scripts/: the same swap, check and judge
 
 from stylelib import photo_coded
 
@@ -29,10 +29,7 @@ def train(argv: list[str]) -> int:
 
 
 def judge(model: str, painting: str) -> dict:
-    from safetensors.torch import load_file
-
-    net = photo_coded.empty().eval()
-    net.load_state_dict({k: v.float() for k, v in load_file(model).items()})
+    net = load_weights(photo_coded.empty().eval(), model)
     return {**judge_net(net, model, painting), "mix_norm": net.mix.detach().norm().item()}
 
 

@@ -27,9 +27,9 @@ import sys
 
 import torch
 from torch import nn
-from widen_probe import judge_net
+from widen_probe import judge_net, load_weights, train_with
 
-from stylelib import cli, photo_coded, pretrained
+from stylelib import photo_coded, pretrained
 from stylelib.data import resolve_image
 from stylelib.images import load_image
 
@@ -83,21 +83,8 @@ def start(base: str, eps: float, baked, painting) -> ScaleNoise:
     return net.train().requires_grad_(True)
 
 
-def train(base: str, eps: float, argv: list[str]) -> int:
-    released = pretrained.from_painting
-
-    def from_painting(painting, **kwargs):
-        return start(base, eps, released(painting, **kwargs), painting)
-
-    pretrained.from_painting = from_painting
-    return cli.main(argv)
-
-
 def judge(base: str, model: str, painting: str) -> dict:
-    from safetensors.torch import load_file
-
-    net = ScaleNoise(pretrained.empty() if base == "baked" else photo_coded.empty()).eval()
-    net.load_state_dict({k: v.float() for k, v in load_file(model).items()})
+    net = load_weights(ScaleNoise(pretrained.empty() if base == "baked" else photo_coded.empty()).eval(), model)
     stats = {f"gain{i}_rms": g.pow(2).mean().sqrt().item() for i, g in enumerate(net.gains)}
     return {**judge_net(net, model, painting), "base": base, **stats}
 
@@ -107,5 +94,6 @@ if __name__ == "__main__":
     if base not in ("baked", "coded"):
         raise SystemExit(f"BASE must be baked or coded; got {base}")
     if command == "train":
-        sys.exit(train(base, float(rest[0]), ["train", *rest[1:]]))
+        eps = float(rest[0])
+        sys.exit(train_with(lambda baked, painting: start(base, eps, baked, painting), ["train", *rest[1:]]))
     print(json.dumps(judge(base, *rest)))

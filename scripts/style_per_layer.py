@@ -53,12 +53,13 @@ if __name__ == "__main__":
     args = parser.parse_args()
     path = model_path(args.model)
     painting = resolve_image(json.loads(path.with_suffix(".json").read_text())["style"])
+    network = Stylizer(str(path)) if args.gatys is None else None  # loaded once for every photo
     rows = {}
     for name in args.photos:
         x = load_image(resolve_image(name), size=384)
-        if args.gatys is None:
+        if network is not None:
             with torch.no_grad():
-                y = Stylizer(str(path))(x)
+                y = network(x)
         else:
             y = stylelib.stylize(x, painting, size=max(x.shape[-2:]), preview_every=0, style_weight=args.gatys,
                                  init="content", steps=100)

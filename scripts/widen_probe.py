@@ -60,12 +60,16 @@ def widen(baked: pretrained.BakedStyle, factor: int) -> pretrained.BakedStyle:
     return pretrained.BakedStyle(new).requires_grad_(True)
 
 
-def train_swapped(make: Callable, argv: list[str], what: str, check_batch: int = 1) -> int:
-    """``stylelib train`` with the baked network swapped for ``make(baked, painting)``, which must paint as it."""
+def train_with(make: Callable, argv: list[str]) -> int:
+    """``stylelib train`` with the baked network swapped for ``make(baked, painting)``."""
     released = pretrained.from_painting
+    pretrained.from_painting = lambda painting, **kwargs: make(released(painting, **kwargs), painting)
+    return cli.main(argv)
 
-    def from_painting(painting, **kwargs):
-        baked = released(painting, **kwargs)
+
+def train_swapped(make: Callable, argv: list[str], what: str, check_batch: int = 1) -> int:
+    """:func:`train_with`, checking that ``make(baked, painting)`` paints as the baked network."""
+    def checked(baked, painting):
         net = make(baked, painting)
         x = torch.rand(check_batch, 3, 64, 64)  # (its size draws from the seeded generator: kept per probe)
         with torch.no_grad():
@@ -74,8 +78,15 @@ def train_swapped(make: Callable, argv: list[str], what: str, check_batch: int =
             raise RuntimeError(f"the {what} network paints differently (by {gap})")
         return net
 
-    pretrained.from_painting = from_painting
-    return cli.main(argv)
+    return train_with(checked, argv)
+
+
+def load_weights(net: torch.nn.Module, model: str) -> torch.nn.Module:
+    """``net`` with a probe's model file loaded into it (every weight, as float32)."""
+    from safetensors.torch import load_file
+
+    net.load_state_dict({k: v.float() for k, v in load_file(model).items()})
+    return net
 
 
 def train(factor: int, argv: list[str]) -> int:
@@ -84,10 +95,7 @@ def train(factor: int, argv: list[str]) -> int:
 
 def judge(factor: int, model: str, painting: str) -> dict:
     dims = wide_dims(pretrained.ARBITRARY_DIMS, factor)
-    net = pretrained.BakedStyle(StyleTransformer(1, **dims, code_bias=False))
-    from safetensors.torch import load_file
-
-    net.load_state_dict({k: v.float() for k, v in load_file(model).items()})
+    net = load_weights(pretrained.BakedStyle(StyleTransformer(1, **dims, code_bias=False)), model)
     return {**judge_net(net, model, painting), "factor": factor}
 
 

@@ -431,8 +431,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         # the guard watches the loss before the targets' hinges: with them most photos add 0, the median of recent
         # losses falls near 0, and every photo outside a target looked like a spike (two s19 runs halved their
         # learning rate six times and stopped)
-        targets = cfg.style_target or cfg.content_target
-        watched = (sum(batch_terms(parts, cfg, hinges=False).values()) if targets else loss).detach()
+        watched = sum(batch_terms(parts, cfg, hinges=False).values()).detach()  # = loss without targets
         verdict = guard.judge(_mean_over_processes(watched, world)) if guard else "ok"  # alike everywhere
         if verdict == "ok":
             optimizer.zero_grad(set_to_none=True)
