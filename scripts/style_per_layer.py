@@ -45,23 +45,31 @@ def per_layer(y: torch.Tensor, x: torch.Tensor, painting) -> dict:
             "share": {k[6:]: round(picture[k].item() / total, 3) for k in keys}}  # S_l(y) / S(x)
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("model")
-    parser.add_argument("--gatys", type=float, default=None, metavar="BETA")
-    parser.add_argument("--photos", nargs="+", default=["machu-picchu", "kingfisher", "chelsea-the-cat"])
-    args = parser.parse_args()
-    path = model_path(args.model)
+def pictures(model: str, gatys: float | None, photos: list[str]):
+    """(name, photo, picture, painting) at 384 px for each photo: the model's picture, or Gatys' at β = ``gatys``."""
+    path = model_path(model)
     painting = resolve_image(json.loads(path.with_suffix(".json").read_text())["style"])
-    network = Stylizer(str(path)) if args.gatys is None else None  # loaded once for every photo
-    rows = {}
-    for name in args.photos:
+    network = Stylizer(str(path)) if gatys is None else None  # loaded once for every photo
+    for name in photos:
         x = load_image(resolve_image(name), size=384)
         if network is not None:
             with torch.no_grad():
                 y = network(x)
         else:
-            y = stylelib.stylize(x, painting, size=max(x.shape[-2:]), preview_every=0, style_weight=args.gatys,
+            y = stylelib.stylize(x, painting, size=max(x.shape[-2:]), preview_every=0, style_weight=gatys,
                                  init="content", steps=100)
-        rows[name] = per_layer(y, x, painting)
+        yield name, x, y, painting
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("model")
+    parser.add_argument("--gatys", type=float, default=None, metavar="BETA")
+    parser.add_argument("--photos", nargs="+", default=["machu-picchu", "kingfisher", "chelsea-the-cat"])
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    args = arguments("the judge's style figure split by layer")
+    rows = {name: per_layer(y, x, painting) for name, x, y, painting in pictures(args.model, args.gatys, args.photos)}
     print(json.dumps({"model": args.model, "gatys": args.gatys, "photos": rows}))

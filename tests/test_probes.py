@@ -1,4 +1,5 @@
-"""The s20 probe scripts (docs/fast_recipe.md): each trains a step and reads its model back; the per-layer split adds up."""
+"""The s20 and s21 probe scripts (docs/fast_recipe.md): each trains a step and reads its model back; the per-layer
+split adds up; the grid probe judges a photo as itself at every shift."""
 
 import os
 import subprocess
@@ -19,6 +20,7 @@ sys.path.append(str(ROOT / "scripts"))  # the probes import each other by name
 @pytest.mark.parametrize("script, module, cls, extra", [
     ("scale_noise_probe.py", "scale_noise_probe", "ScaleNoise", ["0.1"]),
     ("coarse_probe.py", "coarse_probe", "Coarse", []),
+    ("skip_probe.py", "skip_probe", "Skips", []),
 ])
 def test_a_probe_trains_a_step_and_its_model_reads_back(tmp_path, script, module, cls, extra):
     from safetensors.torch import load_file
@@ -50,3 +52,65 @@ def test_the_layers_shares_add_up_to_the_judges_style_figure():
     assert split["content"] == pytest.approx(judge["content"], abs=1e-3)
     assert sum(split["share"].values()) == pytest.approx(judge["style"], abs=5e-3)  # rounded to 3 digits each
     assert all(0 < r for r in split["ratio"].values())
+
+
+def test_the_grid_probe_judges_the_photo_itself_as_the_photo_at_every_shift():
+    from grid_probe import SHIFTS, blur, grid_row
+
+    x = load_example("grace-hopper", size=64)
+    row = grid_row(x, x, resolve_image("great-wave"))
+    for figures in [row["as_is"], *row["shifted"].values()]:
+        assert figures["content"] == pytest.approx(0, abs=1e-6)
+        assert figures["style"] == pytest.approx(1, abs=1e-3) and figures["relu5_1"] == pytest.approx(1, abs=1e-3)
+    assert sorted(row["shifted"]) == sorted(SHIFTS)
+    assert all(f["content"] > 0.01 for f in row["blurred"].values())  # the blur is applied to the picture alone
+    flat = torch.full((1, 3, 16, 16), 0.3)
+    torch.testing.assert_close(blur(flat, 1.0), flat)  # a normalised kernel: a flat image stays as it is
+
+
+def test_the_skip_links_start_at_zero_and_carry_the_contracts_detail():
+    from skip_probe import Skips
+
+    from stylelib import pretrained
+
+    base, x = pretrained.empty().eval(), load_example("grace-hopper", size=48)
+    with torch.no_grad():
+        before = base(x)  # before the links' hooks go on (Skips wraps the same module)
+        net = Skips(base).eval()
+        torch.testing.assert_close(net(x), before)  # links at 0: the network paints as without them
+        net.links[1].weight.normal_(generator=torch.Generator().manual_seed(0))
+        assert (net(x) - before).abs().max() > 1e-3  # the full-size link reaches the picture
+
+
+def test_the_one_photo_probe_cuts_windows_from_the_judged_photo_and_runs():
+    from one_photo_probe import inputs, run
+
+    x = load_example("machu-picchu", size=64)  # 64 x 36
+    for window in [w for w, _ in zip(inputs("windows", x, "machu-picchu", 40), range(3))]:
+        assert window.shape[-2:] == (36, 40)  # the photo's own height where it is shorter than the window
+        hits = [(t, l) for t in range(x.shape[-2] - 35) for l in range(x.shape[-1] - 39)
+                if torch.equal(x[..., t : t + 36, l : l + 40], window)]
+        assert hits  # not scaled, not flipped: a piece of the photo as the judge sees it
+    lines = list(run("windows", beta=3.0, steps=2, photo="machu-picchu", painting="great-wave", size=64, crop=32,
+                     lr=5e-4))
+    steps = [line for line in lines if "step" in line]
+    assert [line["step"] for line in steps] == [1, 2] and all(0 < line["style"] for line in steps)
+    assert len(next(line for line in lines if "photos" in line)["photos"]) == 6
+    assert sorted(line["size"] for line in lines if "size" in line) == [320, 448]
+
+
+def test_the_judge_scale_probe_cuts_unscaled_windows_from_photos_at_the_judges_size(tmp_path):
+    from judge_scale_probe import JudgeScale
+
+    from stylelib.images import load_image
+    from stylelib.train import find_photos
+
+    files = find_photos(tiny_photos(tmp_path))
+    crops = JudgeScale(files, 32)
+    for index in range(len(files)):
+        x = load_image(files[index], size=48)[0]  # the judge's scale for 32 px windows: longest side 48
+        window = crops[(index, 7)]
+        assert window.shape[1:] == tuple(min(32, side) for side in x.shape[1:])
+        assert any(torch.equal(x[:, t : t + window.shape[1], l : l + window.shape[2]], window)
+                   for t in range(x.shape[1] - window.shape[1] + 1) for l in range(x.shape[2] - window.shape[2] + 1))
+        assert torch.equal(crops[(index, 7)], window)  # a function of (index, seed)
