@@ -114,3 +114,19 @@ def test_the_judge_scale_probe_cuts_unscaled_windows_from_photos_at_the_judges_s
         assert any(torch.equal(x[:, t : t + window.shape[1], l : l + window.shape[2]], window)
                    for t in range(x.shape[1] - window.shape[1] + 1) for l in range(x.shape[2] - window.shape[2] + 1))
         assert torch.equal(crops[(index, 7)], window)  # a function of (index, seed)
+
+
+def test_the_refine_probe_starts_from_the_given_picture_and_leaves_the_library_as_it_was():
+    from refine_probe import refine
+
+    from stylelib import optimize
+
+    before = optimize._initial
+    x = load_example("grace-hopper", size=32)
+    y = torch.zeros_like(x)  # far from the photo: one step from it cannot land where one step from the photo does
+    painting = resolve_image("great-wave")
+    from_picture = refine(y, x, painting, beta=1.2, steps=1, init="picture")
+    from_photo = refine(x, x, painting, beta=1.2, steps=1, init="picture")
+    assert optimize._initial is before
+    assert from_picture.shape == x.shape and (from_picture - from_photo).abs().mean() > 0.05
+    assert from_picture.mean() < from_photo.mean()  # still near the black start after one step
