@@ -26,9 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from style_per_layer import per_layer
-from widen_probe import judge_net, load_weights, train_with
+from widen_probe import base_network, command_and_base, empty_base, judge_net, load_weights, train_with
 
-from stylelib import photo_coded, pretrained
 from stylelib.data import resolve_image
 from stylelib.images import load_image
 
@@ -85,7 +84,7 @@ def start(base: str, baked, painting) -> Coarse:
     with torch.no_grad():
         before = baked(x)  # before the branch's hook goes on (the baked base is the same module)
     torch.manual_seed(0)  # the branch's initialisation
-    net = Coarse(baked if base == "baked" else photo_coded.from_painting(painting))
+    net = Coarse(base_network(base, baked, painting))
     with torch.no_grad():
         gap = (before - net(x)).abs().max().item()
     if gap > 1e-5:
@@ -94,7 +93,7 @@ def start(base: str, baked, painting) -> Coarse:
 
 
 def judge(base: str, model: str, painting: str) -> dict:
-    net = load_weights(Coarse(pretrained.empty() if base == "baked" else photo_coded.empty()).eval(), model)
+    net = load_weights(Coarse(empty_base(base)).eval(), model)
     x = load_image(resolve_image("machu-picchu"), size=384)
     with torch.no_grad():
         y = net(x)
@@ -103,9 +102,7 @@ def judge(base: str, model: str, painting: str) -> dict:
 
 
 if __name__ == "__main__":
-    command, base, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-    if base not in ("baked", "coded"):
-        raise SystemExit(f"BASE must be baked or coded; got {base}")
+    command, base, rest = command_and_base(sys.argv)
     if command == "train":
         sys.exit(train_with(lambda baked, painting: start(base, baked, painting), ["train", *rest]))
     print(json.dumps(judge(base, *rest)))

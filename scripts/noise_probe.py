@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import sys
 
-from widen_probe import judge_net, load_weights, train_swapped
+from widen_probe import command_and_base, empty_base, judge_net, load_weights, train_swapped
 
 from stylelib import photo_coded, pretrained
 from stylelib.style_transformer import with_noise
@@ -32,16 +32,15 @@ def noisy(base: str, k: int, baked, painting):
 
 
 def judge(base: str, k: int, model: str, painting: str) -> dict:
-    net = load_weights((pretrained.empty(noise=k) if base == "baked" else photo_coded.empty(noise=k)).eval(), model)
+    net = load_weights(empty_base(base, noise=k).eval(), model)
     w = net.transformer.contract[0].conv.weight  # (8, 3 + K, 9, 9)
     return {**judge_net(net, model, painting), "base": base, "noise_channels": k,
             "noise_weight_norm": w[:, 3:].norm().item(), "photo_weight_norm": w[:, :3].norm().item()}
 
 
 if __name__ == "__main__":
-    command, base, k, rest = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-    if base not in ("baked", "coded"):
-        raise SystemExit(f"BASE must be baked or coded; got {base}")
+    command, base, rest = command_and_base(sys.argv)
+    k, rest = int(rest[0]), rest[1:]
     if command == "train":
         sys.exit(train_swapped(lambda baked, painting: noisy(base, k, baked, painting), ["train", *rest],
                                f"{base}+noise", check_batch=2))

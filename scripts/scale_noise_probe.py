@@ -27,9 +27,8 @@ import sys
 
 import torch
 from torch import nn
-from widen_probe import judge_net, load_weights, train_with
+from widen_probe import base_network, command_and_base, empty_base, judge_net, load_weights, train_with
 
-from stylelib import photo_coded, pretrained
 from stylelib.data import resolve_image
 from stylelib.images import load_image
 
@@ -65,7 +64,7 @@ class ScaleNoise(nn.Module):
 
 
 def start(base: str, eps: float, baked, painting) -> ScaleNoise:
-    inner = baked if base == "baked" else photo_coded.from_painting(painting)
+    inner = base_network(base, baked, painting)
     net = ScaleNoise(inner)
     stds = []
     hooks = [c.register_forward_hook(lambda m, i, o: stds.append(o.std(dim=(0, 2, 3))))
@@ -84,15 +83,13 @@ def start(base: str, eps: float, baked, painting) -> ScaleNoise:
 
 
 def judge(base: str, model: str, painting: str) -> dict:
-    net = load_weights(ScaleNoise(pretrained.empty() if base == "baked" else photo_coded.empty()).eval(), model)
+    net = load_weights(ScaleNoise(empty_base(base)).eval(), model)
     stats = {f"gain{i}_rms": g.pow(2).mean().sqrt().item() for i, g in enumerate(net.gains)}
     return {**judge_net(net, model, painting), "base": base, **stats}
 
 
 if __name__ == "__main__":
-    command, base, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-    if base not in ("baked", "coded"):
-        raise SystemExit(f"BASE must be baked or coded; got {base}")
+    command, base, rest = command_and_base(sys.argv)
     if command == "train":
         eps = float(rest[0])
         sys.exit(train_with(lambda baked, painting: start(base, eps, baked, painting), ["train", *rest[1:]]))

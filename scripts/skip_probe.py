@@ -21,9 +21,7 @@ import sys
 
 import torch
 from torch import nn
-from widen_probe import judge_net, load_weights, train_swapped
-
-from stylelib import photo_coded, pretrained
+from widen_probe import base_network, command_and_base, empty_base, judge_net, load_weights, train_swapped
 
 
 class Skips(nn.Module):
@@ -49,19 +47,17 @@ class Skips(nn.Module):
 
 def start(base: str, baked: nn.Module, painting) -> Skips:
     torch.manual_seed(0)  # Conv2d draws its default weights before they are zeroed: keep the later draws fixed
-    return Skips(baked if base == "baked" else photo_coded.from_painting(painting)).train().requires_grad_(True)
+    return Skips(base_network(base, baked, painting)).train().requires_grad_(True)
 
 
 def judge(base: str, model: str, painting: str) -> dict:
-    net = load_weights(Skips(pretrained.empty() if base == "baked" else photo_coded.empty()).eval(), model)
+    net = load_weights(Skips(empty_base(base)).eval(), model)
     return {**judge_net(net, model, painting), "base": base,
             "link_norms": [link.weight.norm().item() for link in net.links]}
 
 
 if __name__ == "__main__":
-    command, base, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-    if base not in ("baked", "coded"):
-        raise SystemExit(f"BASE must be baked or coded; got {base}")
+    command, base, rest = command_and_base(sys.argv)
     if command == "train":
         sys.exit(train_swapped(lambda baked, painting: start(base, baked, painting), ["train", *rest], "skip"))
     print(json.dumps(judge(base, *rest)))

@@ -23,7 +23,7 @@ from typing import Callable
 
 import torch
 
-from stylelib import cli, pretrained
+from stylelib import cli, photo_coded, pretrained
 from stylelib.data import resolve_image
 from stylelib.evaluate import relative_errors
 from stylelib.images import load_image
@@ -79,6 +79,27 @@ def train_swapped(make: Callable, argv: list[str], what: str, check_batch: int =
         return net
 
     return train_with(checked, argv)
+
+
+BASES = ("baked", "coded")  # the painting baked in (stylelib.pretrained), or a code per photo (stylelib.photo_coded)
+
+
+def command_and_base(argv: list[str]) -> tuple[str, str, list[str]]:
+    """(COMMAND, BASE, the rest) of ``probe.py COMMAND BASE ...``, BASE checked."""
+    command, base, rest = argv[1], argv[2], argv[3:]
+    if base not in BASES:
+        raise SystemExit(f"BASE must be {' or '.join(BASES)}; got {base}")
+    return command, base, rest
+
+
+def base_network(base: str, baked: pretrained.BakedStyle, painting) -> torch.nn.Module:
+    """The network a probe builds on: the baked one, or the photo-coded one for the same painting."""
+    return baked if base == "baked" else photo_coded.from_painting(painting)
+
+
+def empty_base(base: str, **kwargs) -> torch.nn.Module:
+    """An untrained network of BASE's shape (for reading a probe's model file)."""
+    return (pretrained.empty if base == "baked" else photo_coded.empty)(**kwargs)
 
 
 def load_weights(net: torch.nn.Module, model: str) -> torch.nn.Module:
