@@ -1,10 +1,10 @@
 """How much of a picture's figures hangs on pixel-exact detail (docs/fast_recipe.md, s21).
 
-    python scripts/grid_probe.py MODEL [--gatys BETA] [--photos NAME...]
+    python scripts/grid_probe.py MODEL [--gatys BETA | --refine N] [--photos NAME...]
 
 For each photo at 384 px, the judge's figures (content, style and the
 relu5_1 ratio, as ``scripts/style_per_layer.py``) for the model's picture,
-or Gatys' at β = BETA, three ways:
+Gatys' at β = BETA, or the model's picture polished by N steps, three ways:
 
 - as it is;
 - shifted: the first k rows and columns cut from the picture *and* the
@@ -55,5 +55,6 @@ def grid_row(y: torch.Tensor, x: torch.Tensor, painting) -> dict:
 
 if __name__ == "__main__":
     args = arguments("the judge's figures for a picture shifted against VGG's grid, or blurred")
-    rows = {name: grid_row(y, x, painting) for name, x, y, painting in pictures(args.model, args.gatys, args.photos)}
-    print(json.dumps({"model": args.model, "gatys": args.gatys, "photos": rows}))
+    rows = {name: grid_row(y, x, painting)
+            for name, x, y, painting in pictures(args.model, args.gatys, args.photos, args.refine)}
+    print(json.dumps({"model": args.model, "gatys": args.gatys, "refine": args.refine, "photos": rows}))

@@ -9,7 +9,10 @@ work buys: Gatys' optimisation (``stylelib.stylize``, L-BFGS, the judge's
 layers, β = ``--beta``) started from the fast model's picture, or from the
 any-painting network's (``init="instant"``), for N steps, judged at 384 px
 as ``bench/fast_quality.py`` judges the models. Prints JSON: each start,
-steps, photo -> content, style and seconds.
+steps, photo -> content, style and seconds. The kit now does the first of
+these itself (s22: ``init="model"``, the ``polish`` preset, ``stylelib apply
+MODEL --refine N``); this probe keeps its own start so that any picture can
+be tried.
 """
 
 from __future__ import annotations

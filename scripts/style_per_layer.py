@@ -24,7 +24,7 @@ from stylelib.fast import Stylizer
 from stylelib.images import as_image, load_image
 from stylelib.models import model_path
 from stylelib.objective import Objective
-from stylelib.options import DEFAULTS
+from stylelib.options import DEFAULTS, Options
 from stylelib.vgg import get_extractor
 
 
@@ -45,14 +45,18 @@ def per_layer(y: torch.Tensor, x: torch.Tensor, painting) -> dict:
             "share": {k[6:]: round(picture[k].item() / total, 3) for k in keys}}  # S_l(y) / S(x)
 
 
-def pictures(model: str, gatys: float | None, photos: list[str]):
-    """(name, photo, picture, painting) at 384 px for each photo: the model's picture, or Gatys' at β = ``gatys``."""
+def pictures(model: str, gatys: float | None, photos: list[str], refine: int = 0):
+    """(name, photo, picture, painting) at 384 px for each photo: the model's picture, or Gatys' at β = ``gatys``,
+    or the model's picture polished by ``refine`` steps (the polish preset)."""
     path = model_path(model)
     painting = resolve_image(json.loads(path.with_suffix(".json").read_text())["style"])
-    network = Stylizer(str(path)) if gatys is None else None  # loaded once for every photo
+    network = Stylizer(str(path)) if gatys is None and not refine else None  # loaded once for every photo
     for name in photos:
         x = load_image(resolve_image(name), size=384)
-        if network is not None:
+        if refine:
+            y = stylelib.stylize(x, painting, Options(preset="polish", init_model=str(path), steps=refine,
+                                                      size=max(x.shape[-2:]), preview_every=0))
+        elif network is not None:
             with torch.no_grad():
                 y = network(x)
         else:
@@ -65,11 +69,13 @@ def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("model")
     parser.add_argument("--gatys", type=float, default=None, metavar="BETA")
+    parser.add_argument("--refine", type=int, default=0, metavar="N", help="the model's picture polished by N steps")
     parser.add_argument("--photos", nargs="+", default=["machu-picchu", "kingfisher", "chelsea-the-cat"])
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     args = arguments("the judge's style figure split by layer")
-    rows = {name: per_layer(y, x, painting) for name, x, y, painting in pictures(args.model, args.gatys, args.photos)}
-    print(json.dumps({"model": args.model, "gatys": args.gatys, "photos": rows}))
+    rows = {name: per_layer(y, x, painting)
+            for name, x, y, painting in pictures(args.model, args.gatys, args.photos, args.refine)}
+    print(json.dumps({"model": args.model, "gatys": args.gatys, "refine": args.refine, "photos": rows}))

@@ -83,6 +83,24 @@ def model_path(name_or_path: str | os.PathLike) -> Path:
     raise ValueError(f"no model file or bundled model {str(name_or_path)!r}; bundled: {', '.join(bundled) or 'none'}")
 
 
+def model_named_after(painting: object) -> str:
+    """The bundled model named after a painting given by bundled name or file (``init="model"``'s default).
+
+    The painting's file stem is the model's name: ``"starry-night"`` or
+    ``".../starry-night.jpg"`` -> the bundled ``starry-night`` model. A
+    painting given as pixels has no name; then the caller names the model.
+    """
+    names = [m.name for m in list_models()]
+    if not isinstance(painting, (str, os.PathLike)):
+        raise ValueError("init='model' with a painting given as pixels needs init_model: a bundled model name "
+                         f"({', '.join(names)}) or a model file")
+    stem = Path(painting).stem
+    if stem not in names:
+        raise ValueError(f"no bundled model is named after the painting {stem!r}: give init_model "
+                         f"({', '.join(names)}, or a model file), or train one with `stylelib train`")
+    return stem
+
+
 def describe(info: ModelInfo) -> str:
     """One line about a model: network, painting, training and, where measured, its errors."""
     r = info.recipe
@@ -91,6 +109,9 @@ def describe(info: ModelInfo) -> str:
     if "quality" in r:
         q = r["quality"]
         line += f"; style error {q['style_max']:.2f}, content error {q['content_max']:.2f} (worst held-out photo)"
+    if "quality_polished" in r:
+        q = r["quality_polished"]
+        line += f"; with --refine {q['steps']}: {q['style_max']:.2f}, {q['content_max']:.2f}"
     return line
 
 

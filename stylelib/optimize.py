@@ -17,7 +17,9 @@ Deviations from Gatys et al. (2015), each an option:
   where the hardware does it fast;
 - optional: coarse-to-fine sizes, a Laplacian-pyramid parametrization
   (:mod:`stylelib.parametrize`), a warm start from the any-painting
-  network, and a stop rule when the loss has flattened.
+  network or from a fast model trained on the painting (``init="model"``;
+  ten steps from it at β = 2, the ``polish`` preset, reach the painting's
+  strength), and a stop rule when the loss has flattened.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import torch
 from . import color
 from .images import ImageSource, as_image, fit_size, resize_tensor
 from .masks import as_mask
+from .models import model_named_after
 from .objective import Objective
 from .options import Options
 from .parametrize import parametrize
@@ -92,6 +95,15 @@ def _make_optimizer(o: Options, params: list[torch.Tensor]) -> torch.optim.Optim
     )
 
 
+def with_init_model(o: Options, style: Painting | Sequence[Painting]) -> Options:
+    """``o`` with its start named: ``init="model"`` without ``init_model`` takes the bundled model named after the
+    (first) painting, so that a recipe records which model it started from."""
+    if o.init != "model" or o.init_model is not None:
+        return o
+    first = style[0] if isinstance(style, (list, tuple)) else style
+    return dataclasses.replace(o, init_model=model_named_after(first))
+
+
 def _initial(o: Options, content: torch.Tensor, styles: list[torch.Tensor], masks: list[torch.Tensor] | None,
              gen: torch.Generator) -> torch.Tensor:
     if o.init == "matched":  # measured: a lower objective than the photo start in 10-20% fewer evaluations
@@ -101,6 +113,10 @@ def _initial(o: Options, content: torch.Tensor, styles: list[torch.Tensor], mask
         return torch.rand(content.shape, generator=gen)  # white noise, as Gatys et al.
     if o.init == "style":
         return resize_tensor(styles[0], tuple(content.shape[-2:]))
+    if o.init == "model":  # a fast model's one-pass picture (lesson 09): its painting's strokes before step one
+        from .fast import Stylizer
+
+        return Stylizer(o.init_model, device="cpu", precision=o.precision)(content)
     if o.init == "instant":  # the any-painting network's picture: most of the way there in ~0.1 s
         from .anystyle import AnyStyle
 
@@ -158,7 +174,7 @@ def stylize_iter(content: Painting, style: Painting | Sequence[Painting], option
     """
     if options is not None and kwargs:
         raise ValueError("give options as an Options object or as keywords, not both")
-    o = options if options is not None else Options(**kwargs)
+    o = with_init_model(options if options is not None else Options(**kwargs), style)
     device = resolve_device(o.device)
     dtype = resolve_precision(o.precision, device)
     gen = torch.Generator().manual_seed(o.seed)

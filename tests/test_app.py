@@ -179,6 +179,17 @@ def test_presets_apply_and_are_recorded(app_module, client):
     assert "--preset bold" in out[4]
 
 
+def test_polish_starts_from_the_model_named_after_the_painting(app_module, client):
+    out = client.predict(**args(app_module, example_path("grace-hopper"), example_path("great-wave"), steps=1,
+                                preset="polish", init="model", style_weight=1.2), api_name="/stylize")
+    recipe = read_json(out[3])
+    assert recipe["options"]["init_model"] == "great-wave" and "--init-model great-wave" in out[4]
+    with pytest.raises(Exception) as info:  # a painting no bundled model is named after
+        client.predict(**args(app_module, example_path("grace-hopper"), example_path("kingfisher"), steps=1,
+                              init="model"), api_name="/stylize")
+    assert "no bundled model is named after the painting 'kingfisher'" in str(info.value)
+
+
 def _odd_images(tmp_path):
     out = {}
     sixteen = Image.fromarray((np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16))

@@ -50,6 +50,15 @@ def test_fast_model_quality_benchmark_judges_gatys_too():
     assert 0 < row["style_mean"] < 1 and 0 < row["content_mean"]  # the optimisation moved towards the painting
 
 
+def test_fast_model_quality_benchmark_judges_the_polish():
+    one, polished = (json.loads(subprocess.run(
+        [sys.executable, "bench/fast_quality.py", "starry-night", "--photos", "kingfisher", "--size", "64", *extra],
+        capture_output=True, text=True, cwd=ROOT, timeout=600, check=True).stdout)[0]
+        for extra in ([], ["--refine", "5"]))
+    assert polished["model"] == "starry-night, then 5 steps (polish, style_weight 2)"
+    assert polished["style_mean"] < 0.8 * one["style_mean"]  # the steps went towards the painting
+
+
 def test_first_preview_benchmark_tiny():
     import os
 

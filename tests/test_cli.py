@@ -122,6 +122,13 @@ HOSTILE = [
     (["apply", "MODEL:text", "BIRD"], "not a readable safetensors model"),
     (["apply", "MODEL:nan", "BIRD"], "non-finite"),
     (["apply", "starry-night", "CLIP"], "not a video that can be read"),
+    (["apply", "starry-night", "CLIP", "--refine", "3"], "--refine polishes images, not videos (clip.mp4)"),
+    (["apply", "--builtin", "3", "BIRD", "--refine", "3"], "--refine takes a number of steps"),
+    (["apply", "starry-night", "BIRD", "--refine", "-2"], "--refine takes a number of steps"),
+    (["apply", "starry-night", "BIRD", "--refine", "3", "--estimate"], "--estimate times the one pass"),
+    (["apply", "MODEL:nan", "BIRD", "--refine", "3"], "needs the painting the model was trained on"),
+    (["stylize", "grace-hopper", "kingfisher", "--init", "model"], "no bundled model is named after the painting"),
+    (["stylize", "grace-hopper", "starry-night", "--init-model", "great-wave"], "init_model is read only with"),
 ]
 
 

@@ -28,15 +28,17 @@ def test_every_preset_is_a_valid_set_of_options_and_explicit_ones_win(name):
         assert Options(preset=name, style_weight=3.0).style_weight == 3.0
 
 
-def test_preset_reaches_the_recipe_and_the_command(tmp_path):
+@pytest.mark.parametrize("preset, recorded", [("bold", {"style_weight": 100.0}),
+                                               ("polish", {"init": "model", "init_model": "starry-night"})])
+def test_preset_reaches_the_recipe_and_the_command(tmp_path, preset, recorded):
     out = tmp_path / "p.png"
     result = subprocess.run([sys.executable, "-m", "stylelib", "stylize", "grace-hopper", "starry-night", "-o", str(out),
-                             "--preset", "bold", "--size", "48", "--steps", "1", "--precision", "fp32"],
+                             "--preset", preset, "--size", "48", "--steps", "1", "--precision", "fp32"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     recipe = json.loads(out.with_suffix(".json").read_text())
-    assert recipe["options"]["preset"] == "bold" and recipe["options"]["style_weight"] == 100.0
-    assert "--preset bold" in recipe["command"]
+    assert recipe["options"]["preset"] == preset and recipe["options"] | recorded == recipe["options"]
+    assert f"--preset {preset}" in recipe["command"]
 
 
 def test_sky_preset_paints_only_the_sky():

@@ -13,7 +13,9 @@ import pytest
 import torch
 
 from stylelib import load_example, save_image
-from stylelib.images import resize_tensor
+from stylelib.data import example_path
+from stylelib.evaluate import relative_errors
+from stylelib.images import load_image, resize_tensor
 from stylelib.fast import Stylizer, stylize_fast
 from stylelib.media import stylize_video
 from stylelib.models import list_models, load_model
@@ -376,6 +378,20 @@ def test_cli_models_and_apply(tmp_path):
                              "-o", str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "bird.png").exists()
+
+
+def test_cli_apply_refine_polishes_the_models_picture(tmp_path):
+    save_image(load_example("kingfisher", size=64), tmp_path / "bird.png")
+    for name, extra in (("one", []), ("two", ["--refine", "5"])):
+        result = subprocess.run([sys.executable, "-m", "stylelib", "apply", "starry-night", str(tmp_path / "bird.png"),
+                                 "-o", str(tmp_path / name), "--precision", "fp32", *extra], capture_output=True,
+                                text=True)
+        assert result.returncode == 0, result.stderr
+    one, two = (load_image(tmp_path / name / "bird.png") for name in ("one", "two"))
+    assert one.shape == two.shape == load_image(tmp_path / "bird.png").shape
+    bird, painting = load_image(tmp_path / "bird.png"), example_path("starry-night")
+    style = [relative_errors(y, bird, painting)["style"] for y in (one, two)]
+    assert style[1] < 0.5 * style[0], style  # 0.61 -> 0.18 here: the steps went towards the painting
 
 
 def test_paper_network_trains_and_saves(photos, tmp_path):

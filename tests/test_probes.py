@@ -54,6 +54,16 @@ def test_the_layers_shares_add_up_to_the_judges_style_figure():
     assert all(0 < r for r in split["ratio"].values())
 
 
+def test_the_probes_polished_picture_starts_from_the_model_and_moves_towards_the_painting():
+    from style_per_layer import pictures
+
+    ((_, x, model, painting),) = pictures("starry-night", None, ["kingfisher"])
+    ((_, x2, polished, painting2),) = pictures("starry-night", None, ["kingfisher"], refine=3)
+    assert torch.equal(x, x2) and painting == painting2 and polished.shape == model.shape
+    before, after = relative_errors(model.float().clamp(0, 1), x, painting), relative_errors(polished, x, painting)
+    assert after["style"] < 0.9 * before["style"]
+
+
 def test_the_grid_probe_judges_the_photo_itself_as_the_photo_at_every_shift():
     from grid_probe import SHIFTS, blur, grid_row
 

@@ -45,3 +45,25 @@ def test_gpu_training_script_runs_on_the_cpu_with_a_tiny_step_count(tmp_path):
         assert recipe["config"]["style_layers"][-1] == "relu5_1" and recipe["config"]["style_size"] == 384
         assert set(recipe["quality"]) >= {"content_max", "style_max", "photos"} and len(recipe["quality"]["photos"]) == 6
         assert recipe["sha256"]
+
+
+def test_record_quality_keeps_the_models_and_the_polished_figures_apart(tmp_path):
+    import shutil
+
+    from stylelib.models import ModelInfo, describe, model_path
+
+    src = model_path("starry-night")
+    model = tmp_path / "m.safetensors"
+    shutil.copy(src, model)
+    shutil.copy(src.with_suffix(".json"), model.with_suffix(".json"))
+    row = {"content_mean": 0.3, "content_max": 0.41, "style_mean": 0.2, "style_max": 0.33,
+           "photos": {"cat": {"content": 0.41, "style": 0.33, "ms": 900.0}}}
+    for extra in ({}, {"refine": 10, "refine_style_weight": 2.0}):
+        (tmp_path / "q.json").write_text(json.dumps([{**row, **extra}]))
+        subprocess.run([sys.executable, "scripts/record_quality.py", str(model), str(tmp_path / "q.json")],
+                       cwd=ROOT, check=True, capture_output=True)
+    recipe = json.loads(model.with_suffix(".json").read_text())
+    assert recipe["quality"]["style_max"] == 0.33 and "steps" not in recipe["quality"]
+    assert recipe["quality_polished"] | {"steps": 10, "style_weight": 2.0} == recipe["quality_polished"]
+    assert recipe["quality_polished"]["photos"] == {"cat": {"content": 0.41, "style": 0.33}}
+    assert "with --refine 10: 0.33, 0.41" in describe(ModelInfo("m", model, recipe))

@@ -23,9 +23,11 @@ from stylelib import plots
 from stylelib.calibrate import calibrate
 from stylelib.cost import estimate_stylize
 from stylelib.data import load_example
+from stylelib.fast import Stylizer
 from stylelib.images import ImageError, fit_size, resize_tensor, save_image
 from stylelib.masks import masks_from_strokes
-from stylelib.optimize import stylize_iter
+from stylelib.models import list_models
+from stylelib.optimize import stylize_iter, with_init_model
 from stylelib.options import DEFAULTS, PRESETS, STYLE_LAYERS, Options
 from stylelib.recipe import make_recipe
 from stylelib.weights import WEIGHTS, WeightsError
@@ -66,6 +68,8 @@ def build_options(values: dict, preset: str | None, blend: list[float] | None) -
         # the slider's 1 is the default w_l = 1/5 of all five layers, whichever are kept
         values["style_layers"] = tuple(l for l, _ in kept)
         values["style_layer_weights"] = tuple(w / len(STYLE_LAYERS) for _, w in kept)
+    if values.get("init") != "model" or not values.get("init_model"):
+        values["init_model"] = None  # the menu's choice counts only when the run starts from a model
     try:
         return Options(**values, preset=preset or None, style_blend=blend, preview_every=REDRAW_EVERY)
     except ValueError as err:
@@ -98,6 +102,10 @@ def stylize_event(content, style, style2=None, style3=None, weight1=1.0, weight2
     if not style:
         raise gr.Error("Choose a style painting: click one of the examples or upload your own.")
     o = build_options(values, preset, weights if len(paths) > 1 else None)
+    try:
+        o = with_init_model(o, cli_name(style))  # init "model": the bundled model named after painting 1
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
     c = load_input(content, "content", o.size, o.min_side())
     styles = [load_input(p, "style", max(1, round(o.size * o.style_scale)), o.min_side()) for p in paths]
     masks = region_masks(regions, c, len(paths))
@@ -153,6 +161,8 @@ def first_preview(photo: torch.Tensor, styles: list[torch.Tensor], o: Options):
 
     from .instant import engine
 
+    if o.init == "model":  # the picture the run starts from
+        return as_numpy(Stylizer(o.init_model, device="cpu")(photo))
     side = min(PREVIEW_SIDE, max(photo.shape[-2:]))  # painted at the size it is shown at
     return as_numpy(first_picture(photo, styles, weights=o.style_blend, size=side, runner=engine()))
 
@@ -287,6 +297,7 @@ def build() -> SimpleNamespace:
                 with gr.Row():
                     control("optimizer", gr.Radio(choices_of("optimizer"), value=DEFAULTS.optimizer, label="Optimiser"))
                     control("init", gr.Radio(choices_of("init"), value=DEFAULTS.init, label="Start from", info=help_of("init")))
+                    control("init_model", gr.Dropdown([("the painting's own", "")] + [(m.name, m.name) for m in list_models()], value="", label="Fast model (start from model)", info=help_of("init_model")))
                     control("preserve_color", gr.Radio(choices_of("preserve_color"), value=DEFAULTS.preserve_color, label="Keep photo colours", info=help_of("preserve_color")))
                 with gr.Row():
                     control("arch", gr.Radio(choices_of("arch"), value=DEFAULTS.arch, label="Network", info=help_of("arch")))
