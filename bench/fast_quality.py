@@ -32,7 +32,7 @@ import stylelib
 from stylelib.data import list_examples, resolve_image
 from stylelib.evaluate import relative_errors
 from stylelib.fast import Stylizer
-from stylelib.options import DEFAULTS, PRESETS, Options
+from stylelib.options import DEFAULTS, PRESETS, polish_options
 from stylelib.models import list_models, model_path
 from stylelib.images import load_image
 
@@ -48,8 +48,7 @@ def judge(model: str, style: str | None, photos: list[str], size: int, gatys: fl
             return stylelib.stylize(x, resolve_image(style), size=max(x.shape[-2:]), preview_every=0,
                                     style_weight=gatys, init="content", steps=100)
     elif refine:
-        polish = Options(**{**PRESETS["polish"][1], "steps": refine, **({"style_weight": beta} if beta else {})},
-                         init_model=str(path), preview_every=0)
+        polish = polish_options(str(path), steps=refine, style_weight=beta, preview_every=0)
 
         def run(x: torch.Tensor) -> torch.Tensor:
             return stylelib.stylize(x, resolve_image(style), dataclasses.replace(polish, size=max(x.shape[-2:])))
@@ -64,8 +63,8 @@ def judge(model: str, style: str | None, photos: list[str], size: int, gatys: fl
         rows[name] = {**relative_errors(y, x, resolve_image(style)), "ms": round(ms, 1)}
     cs, ss = [r["content"] for r in rows.values()], [r["style"] for r in rows.values()]
     label = f"gatys (stylelib.stylize, style_weight {gatys:g})" if gatys is not None else str(model)
-    label += f", mixed {mix:g} with the photo" if mix != 1 else ""
     label += f", then {refine} steps (polish, style_weight {polish.style_weight:g})" if refine else ""
+    label += f", mixed {mix:g} with the photo" if mix != 1 else ""
     polished = {"refine": refine, "refine_style_weight": polish.style_weight} if refine else {}
     return {"model": label, "style": style, "size": size, **polished, "photos": rows,
             "content_mean": sum(cs) / len(cs), "content_max": max(cs),
@@ -88,6 +87,8 @@ def main() -> None:
     parser.add_argument("--beta", type=float, help="with --refine: the style weight of the steps (default: the "
                                                    f"polish preset's, {PRESETS['polish'][1]['style_weight']:g})")
     args = parser.parse_args()
+    if args.gatys is not None and args.refine:
+        parser.error("--gatys judges the optimisation from the photo, --refine from the model's picture: give one")
     torch.manual_seed(0)
     models = args.models or [m.name for m in list_models()]
     print(json.dumps([judge(m, args.style, args.photos, args.size, args.gatys, args.mix, args.refine, args.beta)

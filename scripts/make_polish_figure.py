@@ -17,7 +17,7 @@ from stylelib.data import list_examples, resolve_image
 from stylelib.fast import Stylizer
 from stylelib.images import to_pil
 from stylelib.models import list_models
-from stylelib.options import Options
+from stylelib.options import polish_options
 
 size = int(sys.argv[1]) if len(sys.argv) > 1 else 384
 photos = [stylelib.load_example(name, size=size) for name in ("chelsea-the-cat", "machu-picchu")]
@@ -25,7 +25,7 @@ paintings = {e.name for e in list_examples("style")}
 rows = []
 for model in [m.name for m in list_models() if m.name in paintings]:
     painting = str(resolve_image(model))
-    polish = Options(preset="polish", init_model=model, size=size, preview_every=0)
+    polish = polish_options(model, size=size, preview_every=0)
     row = [to_pil(stylelib.load_example(model, size=size))]
     for x in photos:
         row += [to_pil(Stylizer(model)(x)), to_pil(stylelib.stylize(x, painting, polish))]

@@ -24,7 +24,7 @@ from stylelib.fast import Stylizer
 from stylelib.images import as_image, load_image
 from stylelib.models import model_path
 from stylelib.objective import Objective
-from stylelib.options import DEFAULTS, Options
+from stylelib.options import DEFAULTS, polish_options
 from stylelib.vgg import get_extractor
 
 
@@ -54,8 +54,8 @@ def pictures(model: str, gatys: float | None, photos: list[str], refine: int = 0
     for name in photos:
         x = load_image(resolve_image(name), size=384)
         if refine:
-            y = stylelib.stylize(x, painting, Options(preset="polish", init_model=str(path), steps=refine,
-                                                      size=max(x.shape[-2:]), preview_every=0))
+            y = stylelib.stylize(x, painting, polish_options(str(path), steps=refine, size=max(x.shape[-2:]),
+                                                             preview_every=0))
         elif network is not None:
             with torch.no_grad():
                 y = network(x)

@@ -57,11 +57,12 @@ def _progress(total: int, desc: str):
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    from .optimize import stylize_iter
+    from .optimize import stylize_iter, with_init_model
     from .recipe import make_recipe
 
     options, content, styles, out = _stylize_inputs(args)
     image_format(out)  # a name we can't write is refused now, not after the run
+    options = with_init_model(options, styles)  # init "model": named, so that the recipe says which
     if args.estimate:
         from .calibrate import calibrate
         from .cost import estimate_stylize
@@ -111,10 +112,6 @@ def _stylize_inputs(args: argparse.Namespace) -> tuple[Options, str, list[str], 
     names = {f.name for f in dataclasses.fields(Options)}
     options = Options(**{k: v for k, v in vars(args).items() if k in names})
     content, styles = str(resolve_image(args.content)), [str(resolve_image(s)) for s in args.style]
-    if options.init == "model":  # only then torch loads here (--live paints its first picture before torch)
-        from .optimize import with_init_model
-
-        options = with_init_model(options, styles)
     return options, content, styles, Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
 
 
@@ -224,8 +221,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         raise ValueError("no INPUT files given")
     if args.size is not None and not 16 <= args.size <= MAX_APPLY_SIZE:
         raise ValueError(f"--size must be from 16 to {MAX_APPLY_SIZE} px; got {args.size}")
-    if args.refine < 0 or args.refine and model is None:
-        raise ValueError(f"--refine takes a number of steps (0: one pass) and a trained MODEL; got {args.refine}")
+    if args.refine < 0:
+        raise ValueError(f"--refine takes a number of steps (0: one pass); got {args.refine}")
+    if args.refine and model is None:
+        raise ValueError("--refine polishes a trained MODEL's picture; --style-image and --builtin have no model")
     if args.style_image or args.builtin is not None:
         from .anystyle import AnyStyle
 
@@ -267,22 +266,21 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def _refine_run(model: str, inputs: list[str], args: argparse.Namespace) -> Callable:
     """``apply MODEL --refine N``: the model's picture, then N optimisation steps against its painting (polish)."""
     from .media import is_video
-    from .models import model_path
-    from .optimize import stylize
-    from .options import PRESETS
+    from .models import painting_of
+    from .optimize import check_memory, stylize
+    from .options import polish_options
+    from .runtime import resolve_device
 
     videos = [Path(p).name for p in inputs if is_video(p)]
     if videos:
         raise ValueError(f"--refine polishes images, not videos ({videos[0]}): each frame would take seconds")
     if args.estimate:
         raise ValueError("--estimate times the one pass; for --refine's steps, see `stylelib stylize --estimate`")
-    recipe = model_path(model).with_suffix(".json")
-    painting = json.loads(recipe.read_text()).get("style") if recipe.exists() else None
-    if not painting:
-        raise ValueError(f"--refine needs the painting the model was trained on, named in its recipe {recipe.name}")
-    options = Options(**{**PRESETS["polish"][1], "steps": args.refine}, init_model=str(model), device=args.device,
-                      precision=args.precision, preview_every=0)
-    painting = str(resolve_image(painting))
+    painting = str(resolve_image(painting_of(model)))
+    options = polish_options(model, steps=args.refine, device=args.device, precision=args.precision,
+                             compile=args.compile, preview_every=0)  # --compile: VGG's, for the steps
+    for path, h, w, _ in _input_sizes(inputs, args.size):  # the optimisation's memory, before the first file
+        check_memory(dataclasses.replace(options, size=max(h, w)), h, w, str(resolve_device(args.device)))
     return lambda x: stylize(x, painting, dataclasses.replace(options, size=max(x.shape[-2:])))
 
 

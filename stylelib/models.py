@@ -83,6 +83,18 @@ def model_path(name_or_path: str | os.PathLike) -> Path:
     raise ValueError(f"no model file or bundled model {str(name_or_path)!r}; bundled: {', '.join(bundled) or 'none'}")
 
 
+def painting_of(name_or_path: str | os.PathLike) -> str:
+    """The painting a model was trained on, as its recipe names it (a bundled name or a file)."""
+    recipe = model_path(name_or_path).with_suffix(".json")
+    try:
+        painting = json.loads(recipe.read_text()).get("style") if recipe.exists() else None
+    except ValueError:
+        painting = None
+    if not painting:
+        raise ValueError(f"{recipe.name} does not name the painting the model was trained on (its 'style')")
+    return str(painting)
+
+
 def model_named_after(painting: object) -> str:
     """The bundled model named after a painting given by bundled name or file (``init="model"``'s default).
 

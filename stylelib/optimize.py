@@ -35,7 +35,7 @@ import torch
 from . import color
 from .images import ImageSource, as_image, fit_size, resize_tensor
 from .masks import as_mask
-from .models import model_named_after
+from .models import model_named_after, model_path
 from .objective import Objective
 from .options import Options
 from .parametrize import parametrize
@@ -98,7 +98,10 @@ def _make_optimizer(o: Options, params: list[torch.Tensor]) -> torch.optim.Optim
 def with_init_model(o: Options, style: Painting | Sequence[Painting]) -> Options:
     """``o`` with its start named: ``init="model"`` without ``init_model`` takes the bundled model named after the
     (first) painting, so that a recipe records which model it started from."""
-    if o.init != "model" or o.init_model is not None:
+    if o.init != "model":
+        return o
+    if o.init_model is not None:
+        model_path(o.init_model)  # a name that is not a model is refused now, not after the targets are computed
         return o
     first = style[0] if isinstance(style, (list, tuple)) else style
     return dataclasses.replace(o, init_model=model_named_after(first))
@@ -116,7 +119,11 @@ def _initial(o: Options, content: torch.Tensor, styles: list[torch.Tensor], mask
     if o.init == "model":  # a fast model's one-pass picture (lesson 09): its painting's strokes before step one
         from .fast import Stylizer
 
-        return Stylizer(o.init_model, device="cpu", precision=o.precision)(content)
+        picture = Stylizer(o.init_model, device=o.device, precision=o.precision)(content)  # (1, 3, H, W)
+        if masks:  # where no painting goes, the photo (as the matched start keeps it)
+            painted = sum(resize_tensor(m, tuple(content.shape[-2:])) for m in masks).clamp(max=1)  # (1, 1, H, W)
+            picture = content + painted * (picture - content)
+        return picture
     if o.init == "instant":  # the any-painting network's picture: most of the way there in ~0.1 s
         from .anystyle import AnyStyle
 
@@ -192,6 +199,8 @@ def stylize_iter(content: Painting, style: Painting | Sequence[Painting], option
         c, seen, seen_styles = _level_inputs(photo, styles, o, size)
         info["style_sizes"] = [list(s.shape[-2:][::-1]) for s in seen_styles]
         objective = _objective(network, seen, seen_styles, masks, o, device)
+        if x is None and o.init == "model" and level < len(levels):  # a model paints its strokes at full size
+            x = _initial(o, _level_inputs(photo, styles, o, levels[-1][0])[1], seen_styles, masks, gen)
         x0 = _initial(o, seen, seen_styles, masks, gen) if x is None else resize_tensor(x, tuple(seen.shape[-2:]))
         image = parametrize(o.parametrization, x0.to(device))
         yield from _optimise(objective, image, o, steps, level, len(levels), c, start, info)

@@ -211,3 +211,10 @@ def _default(name: str) -> Any:
 
 
 DEFAULTS = Options()
+
+
+def polish_options(model: str, *, steps: int | None = None, style_weight: float | None = None, **fields) -> Options:
+    """The polish preset from ``model``'s picture, with ``steps`` and ``style_weight`` when given (any value wins,
+    even one equal to a default, unlike ``Options(preset=...)``)."""
+    chosen = {k: v for k, v in dict(steps=steps, style_weight=style_weight).items() if v is not None}
+    return Options(**{**PRESETS["polish"][1], **chosen}, init_model=str(model), **fields)

@@ -181,9 +181,13 @@ def test_presets_apply_and_are_recorded(app_module, client):
 
 def test_polish_starts_from_the_model_named_after_the_painting(app_module, client):
     out = client.predict(**args(app_module, example_path("grace-hopper"), example_path("great-wave"), steps=1,
-                                preset="polish", init="model", style_weight=1.2), api_name="/stylize")
+                                preset="polish"), api_name="/stylize")  # the preset chooses the start
     recipe = read_json(out[3])
-    assert recipe["options"]["init_model"] == "great-wave" and "--init-model great-wave" in out[4]
+    assert recipe["options"]["init"] == "model" and recipe["options"]["init_model"] == "great-wave"
+    assert "--init-model great-wave" in out[4]
+    out = client.predict(**args(app_module, example_path("grace-hopper"), example_path("great-wave"), steps=1,
+                                preset="polish", init_model="starry-night"), api_name="/stylize")  # the menu's model
+    assert read_json(out[3])["options"]["init_model"] == "starry-night"
     with pytest.raises(Exception) as info:  # a painting no bundled model is named after
         client.predict(**args(app_module, example_path("grace-hopper"), example_path("kingfisher"), steps=1,
                               init="model"), api_name="/stylize")

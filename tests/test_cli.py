@@ -123,10 +123,12 @@ HOSTILE = [
     (["apply", "MODEL:nan", "BIRD"], "non-finite"),
     (["apply", "starry-night", "CLIP"], "not a video that can be read"),
     (["apply", "starry-night", "CLIP", "--refine", "3"], "--refine polishes images, not videos (clip.mp4)"),
-    (["apply", "--builtin", "3", "BIRD", "--refine", "3"], "--refine takes a number of steps"),
+    (["apply", "--builtin", "3", "BIRD", "--refine", "3"], "--refine polishes a trained MODEL's picture"),
     (["apply", "starry-night", "BIRD", "--refine", "-2"], "--refine takes a number of steps"),
     (["apply", "starry-night", "BIRD", "--refine", "3", "--estimate"], "--estimate times the one pass"),
-    (["apply", "MODEL:nan", "BIRD", "--refine", "3"], "needs the painting the model was trained on"),
+    (["apply", "MODEL:nan", "BIRD", "--refine", "3"], "does not name the painting the model was trained on"),
+    (["apply", "starry-night", "BIRD", "--refine", "3", "--size", "8000"], "px would fit"),
+    (["stylize", "grace-hopper", "starry-night", "--init", "model", "--init-model", "nope"], "no model file"),
     (["stylize", "grace-hopper", "kingfisher", "--init", "model"], "no bundled model is named after the painting"),
     (["stylize", "grace-hopper", "starry-night", "--init-model", "great-wave"], "init_model is read only with"),
 ]
@@ -165,6 +167,16 @@ def test_train_resume_from_a_damaged_checkpoint_is_one_line(tmp_path):
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "damaged or not a stylelib checkpoint" in lines[0], result.stderr
+
+
+def test_live_first_picture_comes_before_torch_also_from_a_model(tmp_path):
+    out = tmp_path / "x.png"
+    code = ("import sys; from stylelib.cli import numpy_first_picture; "
+            f"print(numpy_first_picture(['stylize', 'grace-hopper', 'starry-night', '--init', 'model', '--live', "
+            f"'--size', '64', '-o', {str(out)!r}]), 'torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["True", "False"], result.stderr
+    assert out.exists()
 
 
 def test_stylize_live_keeps_the_output_up_to_date(tmp_path, monkeypatch):

@@ -220,15 +220,32 @@ def test_lbfgs_keeps_history_pairs(monkeypatch):
     assert optimize._make_optimizer(Options(), [x]).param_groups[0]["history_size"] == 3
 
 
-def test_init_model_starts_from_the_fast_models_picture(pair):
+def test_init_model_starts_from_the_models_picture_and_keeps_the_photo_where_no_painting_goes(pair):
     from stylelib.fast import Stylizer
     from stylelib.optimize import _initial
 
     content, style = pair
-    got = _initial(Options(init="model", init_model="starry-night", precision="fp32"), content, [style], None,
-                   torch.Generator())
-    torch.testing.assert_close(got, Stylizer("starry-night", device="cpu", precision="fp32")(content))
-    assert (got - content).abs().mean() > 0.02  # the model's picture, not the photo
+    o = Options(init="model", init_model="starry-night", precision="fp32")
+    painted = Stylizer("starry-night", device="cpu", precision="fp32")(content)
+    assert (painted - content).abs().mean() > 0.02  # the model's picture, not the photo
+    torch.testing.assert_close(_initial(o, content, [style], None, torch.Generator()), painted)
+    left = torch.zeros(1, 1, 32, 32)
+    left[..., :16] = 1  # the painting on the left half only
+    got = _initial(o, content, [style], [left], torch.Generator())
+    torch.testing.assert_close(got[..., :16], painted[..., :16])
+    torch.testing.assert_close(got[..., 16:], content[..., 16:])
+
+
+def test_init_model_paints_at_full_size_before_coarse_to_fine(pair, monkeypatch):
+    from stylelib import optimize
+
+    content, style = pair
+    seen, real = [], optimize._initial
+    monkeypatch.setattr(optimize, "_initial", lambda o, c, *rest: seen.append(c.shape[-1]) or real(o, c, *rest))
+    stylize(content, style, init="model", init_model="starry-night", scales=2, steps=1, **FAST)
+    assert seen == [32]  # the model painted the 32 px photo, not the 16 px level it starts at
+    stylize(content, style, init="matched", scales=2, steps=1, **FAST)
+    assert seen == [32, 16]
 
 
 def test_init_model_defaults_to_the_model_named_after_the_painting(pair):
@@ -247,6 +264,8 @@ def test_init_model_defaults_to_the_model_named_after_the_painting(pair):
         stylize(content, str(example_path("kingfisher")), init="model", steps=1, **FAST)
     with pytest.raises(ValueError, match="init_model is read only with init='model'"):
         Options(init_model="starry-night")
+    with pytest.raises(ValueError, match="no model file or bundled model 'nope'"):
+        stylize(content, painting, init="model", init_model="nope", steps=1, **FAST)
 
 
 def test_polish_takes_the_models_picture_closer_to_the_painting():

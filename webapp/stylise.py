@@ -68,10 +68,11 @@ def build_options(values: dict, preset: str | None, blend: list[float] | None) -
         # the slider's 1 is the default w_l = 1/5 of all five layers, whichever are kept
         values["style_layers"] = tuple(l for l, _ in kept)
         values["style_layer_weights"] = tuple(w / len(STYLE_LAYERS) for _, w in kept)
-    if values.get("init") != "model" or not values.get("init_model"):
-        values["init_model"] = None  # the menu's choice counts only when the run starts from a model
+    chosen = values.pop("init_model", None) or None  # "": the painting's own
     try:
-        return Options(**values, preset=preset or None, style_blend=blend, preview_every=REDRAW_EVERY)
+        o = Options(**values, preset=preset or None, style_blend=blend, preview_every=REDRAW_EVERY)
+        # the menu counts only for a run that starts from a model, which a preset may have chosen
+        return dataclasses.replace(o, init_model=chosen) if o.init == "model" else o
     except ValueError as err:
         raise gr.Error(str(err)) from None
 
@@ -102,10 +103,6 @@ def stylize_event(content, style, style2=None, style3=None, weight1=1.0, weight2
     if not style:
         raise gr.Error("Choose a style painting: click one of the examples or upload your own.")
     o = build_options(values, preset, weights if len(paths) > 1 else None)
-    try:
-        o = with_init_model(o, cli_name(style))  # init "model": the bundled model named after painting 1
-    except ValueError as err:
-        raise gr.Error(str(err)) from None
     c = load_input(content, "content", o.size, o.min_side())
     styles = [load_input(p, "style", max(1, round(o.size * o.style_scale)), o.min_side()) for p in paths]
     masks = region_masks(regions, c, len(paths))
@@ -120,6 +117,10 @@ def stylize_event(content, style, style2=None, style3=None, weight1=1.0, weight2
             o = dataclasses.replace(o, style_masks=tuple(f"region-{i + 1}.png" for i in painted),
                                     style_blend=tuple(weights[i] for i in painted) if len(painted) > 1 else None,
                                     style_loss="gram")
+    try:
+        o = with_init_model(o, names[0])  # init "model": the bundled model named after the first painting run
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
     state = {"step": 0, "total": o.total_steps, "started": time.perf_counter()}
     yield first_preview(c, styles, o), None, "**Starting** · the first picture is the one-pass network's", \
         None, None, None, state
@@ -161,9 +162,10 @@ def first_preview(photo: torch.Tensor, styles: list[torch.Tensor], o: Options):
 
     from .instant import engine
 
-    if o.init == "model":  # the picture the run starts from
-        return as_numpy(Stylizer(o.init_model, device="cpu")(photo))
     side = min(PREVIEW_SIDE, max(photo.shape[-2:]))  # painted at the size it is shown at
+    if o.init == "model":  # the picture the run starts from
+        return as_numpy(Stylizer(o.init_model, device=str(DEVICE), precision=o.precision)(
+            resize_tensor(photo, fit_size(*photo.shape[-2:], side))))
     return as_numpy(first_picture(photo, styles, weights=o.style_blend, size=side, runner=engine()))
 
 
