@@ -299,6 +299,7 @@ def build() -> SimpleNamespace:
                 with gr.Row():
                     control("optimizer", gr.Radio(choices_of("optimizer"), value=DEFAULTS.optimizer, label="Optimiser"))
                     control("init", gr.Radio(choices_of("init"), value=DEFAULTS.init, label="Start from", info=help_of("init")))
+                with gr.Row():
                     control("init_model", gr.Dropdown([("the painting's own", "")] + [(m.name, m.name) for m in list_models()], value="", label="Fast model (start from model)", info=help_of("init_model")))
                     control("preserve_color", gr.Radio(choices_of("preserve_color"), value=DEFAULTS.preserve_color, label="Keep photo colours", info=help_of("preserve_color")))
                 with gr.Row():
