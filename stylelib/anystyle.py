@@ -52,7 +52,7 @@ from .color import PRESERVE_COLOR
 from .images import ImageSource, as_image, fit_size, resize_tensor
 from .media import Frames
 from .mobilenet import STYLE_DIM, StylePredictor
-from .runtime import resolve_device, resolve_precision
+from .runtime import keep_freed_memory, resolve_device, resolve_precision
 from .style_transformer import StyleTransformer
 
 NETWORKS = ("arbitrary", "multistyle26")
@@ -155,6 +155,7 @@ class AnyStyle:
 
     def __init__(self, *, device: str = "auto", precision: str = "auto", compile: bool = False) -> None:
         self.device = resolve_device(device)
+        keep_freed_memory()  # every photo's feature maps reuse the last one's memory
         self.dtype = resolve_precision(precision, self.device) or torch.float32
         self.compile = compile  # torch.compile the transformers: ~15 s per new size, then ~2.5x faster
         self._nets: dict[str, nn.Module] = {}

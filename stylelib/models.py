@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .files import write_atomic
-from .runtime import resolve_device
+from .runtime import keep_freed_memory, resolve_device
 from .transformer_net import NETWORKS, TransformerNet
 
 # pretrained: stylelib.pretrained, the any-painting network fine-tuned; photo-coded: stylelib.photo_coded, the same
@@ -179,4 +179,5 @@ def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu") -> nn.Mo
         raise ValueError(f"{path.name}: its weights do not fit a {kind} network of width {width}") from None
     if not all(torch.isfinite(p).all() for p in net.state_dict().values() if p.is_floating_point()):
         raise ValueError(f"{path.name} holds non-finite (inf/NaN) weights: the file is damaged")
+    keep_freed_memory()  # every frame's feature maps reuse the last one's memory
     return net.eval().to(resolve_device(device))

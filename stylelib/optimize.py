@@ -39,7 +39,7 @@ from .models import model_named_after, model_path
 from .objective import Objective
 from .options import Options
 from .parametrize import parametrize
-from .runtime import resolve_device, resolve_precision
+from .runtime import keep_freed_memory, resolve_device, resolve_precision
 from .vgg import get_extractor  # noqa: F401  (lessons 05 and 07 import it from here)
 
 Painting = ImageSource | torch.Tensor
@@ -183,6 +183,7 @@ def stylize_iter(content: Painting, style: Painting | Sequence[Painting], option
         raise ValueError("give options as an Options object or as keywords, not both")
     o = with_init_model(options if options is not None else Options(**kwargs), style)
     device = resolve_device(o.device)
+    kept = keep_freed_memory()  # every evaluation's feature maps reuse the last one's memory (a third of it at 1024²)
     dtype = resolve_precision(o.precision, device)
     gen = torch.Generator().manual_seed(o.seed)
     torch.manual_seed(o.seed)
@@ -191,7 +192,7 @@ def stylize_iter(content: Painting, style: Painting | Sequence[Painting], option
     start = time.perf_counter()
     photo, styles, masks = _inputs(content, style, o, device)
     info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
-            "weights": extractor.weights, "weights_note": extractor.weights_note,
+            "weights": extractor.weights, "weights_note": extractor.weights_note, "freed_memory_kept": kept,
             "content_size": list(photo.shape[-2:][::-1]), "stopped_early": {}, "evaluations": {}, "work": 0.0}
     x = None
     levels = o.levels()

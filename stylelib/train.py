@@ -46,7 +46,7 @@ from .files import write_atomic
 from .images import load_image, load_pil, resize_long_side, save_image, to_tensor
 from .models import FAST_NETWORKS, FIXED_WIDTH, MAX_NOISE, PRETRAINED_WIDTH, save_model
 from .losses import content_loss, content_scale, gram_per_position, loss_terms, style_loss, style_scale, tv_loss
-from .runtime import resolve_device, resolve_precision
+from .runtime import keep_freed_memory, resolve_device, resolve_precision
 from .options import DEVICES, PRECISIONS, option
 from .transformer_net import TransformerNet
 from .architecture import ARCHS, check_layers
@@ -346,6 +346,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     if cfg.batch_size % world:
         raise ValueError(f"batch_size {cfg.batch_size} must divide among {world} processes")
     device = resolve_device(cfg.device)
+    keep_freed_memory()  # every step's feature maps reuse the last one's memory
     if world > 1:
         if device.type == "cuda":
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))

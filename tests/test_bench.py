@@ -29,6 +29,21 @@ def test_time_to_quality_benchmark_tiny():
     assert report["machine"]["threads"] >= 1
 
 
+def test_per_evaluation_benchmark_tiny():
+    report = bench("bench/gatys_speed.py", "--sizes", "64", "--budget", "1", "--evals", "1")
+    (row,) = report["results"]
+    for path in ("reference", "ours", "bare_network"):
+        assert row[path]["s_per_eval"] > 0 and row[path]["page_faults_per_eval"] >= 0
+    assert isinstance(report["machine"]["freed_memory_kept"], bool)
+
+
+def test_memory_benchmark_tiny():
+    report = bench("bench/memory_kept.py", "--sizes", "64", "--calls", "1")
+    (row,) = report["results"]
+    assert row["bare_network"]["s"] > 0 and row["fast_model_frame"]["shape"][0] == 64
+    assert report["peak_rss_gb"] > 0
+
+
 def test_any_painting_speed_benchmark_tiny():
     report = bench("bench/arbitrary_speed.py", "--sizes", "64", "--repeats", "1", "--no-compile")
     parts = {(r["impl"], r["network"], r["part"]) for r in report["rows"]}
