@@ -136,15 +136,24 @@ def run_ours(content, style, budget):
     return it.image, it.step, time.perf_counter() - start
 
 
-def time_evals(fn, x, n):
-    """Seconds and page faults (new pages the kernel had to hand over) per evaluation."""
-    for _ in range(2):  # warm-up
-        fn(x).backward()
+def per_call(fn, n: int) -> tuple[float, int]:
+    """Seconds and page faults (new pages the kernel had to hand over) per call of ``fn``, after two warm-up calls
+    (the first calls map the memory in any case)."""
+    for _ in range(2):
+        fn()
     faults, t = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.perf_counter()
     for _ in range(n):
+        fn()
+    return (time.perf_counter() - t) / n, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) // n
+
+
+def time_evals(fn, x, n):
+    """:func:`per_call` of one evaluation: ``fn(x)``'s value and its gradient to the image."""
+    def evaluation():
         x.grad = None
         fn(x).backward()
-    return (time.perf_counter() - t) / n, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) // n
+
+    return per_call(evaluation, n)
 
 
 def bench(size: int, budget: float, n: int) -> dict:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import time
 
 import torch
 
-from gatys_speed import cpu_name
+from gatys_speed import cpu_name, per_call, time_evals
 from stylelib.data import example_path
 from stylelib.fast import Stylizer
 from stylelib.images import as_image
@@ -27,14 +25,9 @@ from stylelib.runtime import keep_freed_memory, resolve_precision
 from stylelib.vgg import get_extractor
 
 
-def per_call(fn, n: int) -> dict:
-    for _ in range(2):  # warm-up: the first calls map the memory in either case
-        fn()
-    faults, t = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.perf_counter()
-    for _ in range(n):
-        fn()
-    return {"s": round((time.perf_counter() - t) / n, 4),
-            "page_faults": (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) // n}
+def as_row(measured: tuple[float, int]) -> dict:
+    seconds, faults = measured
+    return {"s": round(seconds, 4), "page_faults": faults}
 
 
 def main() -> None:
@@ -50,14 +43,9 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         x = torch.rand(1, 3, size, size, requires_grad=True)  # (1, 3, S, S)
-
-        def evaluation():
-            x.grad = None
-            vgg(x)["relu5_1"].sum().backward()
-
         photo = as_image(str(example_path("grace-hopper")), size, 1, "photo")  # (1, 3, H, S)
-        rows.append({"size": size, "bare_network": per_call(evaluation, args.calls),
-                     "fast_model_frame": dict(per_call(lambda: model(photo), args.calls),
+        rows.append({"size": size, "bare_network": as_row(time_evals(lambda x: vgg(x)["relu5_1"].sum(), x, args.calls)),
+                     "fast_model_frame": dict(as_row(per_call(lambda: model(photo), args.calls)),
                                               shape=list(photo.shape[-2:]))})
     peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) * 1024
     print(json.dumps({"cpu": cpu_name(), "threads": torch.get_num_threads(), "freed_memory_kept": kept,

@@ -1,4 +1,4 @@
-"""Where networks run: the freed-memory setting that keeps VGG's feature maps from being paged in at every evaluation."""
+"""Where networks run: the freed-memory setting that keeps VGG's feature maps from being paged in at each evaluation."""
 
 import json
 import os
