@@ -255,14 +255,17 @@ def test_parity_with_the_released_arbitrary_network(released):
     nhwc = lambda t: t.permute(0, 2, 3, 1).numpy()  # noqa: E731
     with torch.no_grad():
         ours = net.transformer(x, net.predictor(painting))
-    for float_activations, bound in ((False, 0.04), (True, 0.01)):
+    # The float graphs first: they are the exact check. The int8 files' own error depends on onnxruntime's int8
+    # kernels: 0.029 on CPUs with AVX-512 (VNNI), 0.057 on an AVX2-only AMD EPYC, where u8 x s8 products are summed
+    # in int16 and can saturate (onnxruntime's quantization docs). A wrong painting is at 0.21 against them.
+    for float_activations, bound in ((True, 0.01), (False, 0.08)):
         predict = released("arbitrary_predict.onnx", float_activations)
         transform = released("arbitrary_transform.onnx", float_activations)
         s = predict.run(None, {"style_image": nhwc(painting)})[0]
         names = [i.name for i in transform.get_inputs()]
         theirs = torch.from_numpy(transform.run(None, {names[0]: nhwc(x), names[1]: s})[0]).permute(0, 3, 1, 2)
-        # Measured: 0.029 against the int8 files (which also round every activation to 8 bits) and
-        # 0.003 against the same graphs with float activations (our fp16 weights: 1e-4 with their S).
+        # Measured: 0.003-0.004 against the graphs with float activations (our fp16 weights: 1e-4 with their
+        # S), 0.029-0.057 against the int8 files (which also round every activation to 8 bits).
         assert (ours - theirs).abs().mean() < bound, float_activations
         if float_activations:
             with torch.no_grad():
