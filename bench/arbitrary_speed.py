@@ -24,13 +24,12 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
+from gatys_speed import machine  # the machine, named the same way in every benchmark
 from stylelib import anystyle
 from stylelib.data import resolve_image
 from stylelib.images import load_image, resize_tensor, to_pil
@@ -151,10 +150,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true")
     args = parser.parse_args()
-    cpu = Path("/proc/cpuinfo").read_text() if platform.system() == "Linux" else ""
-    model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("model name")), platform.machine())
-    report = {"machine": {"cpu": model, "amx": "amx_bf16" in cpu, "avx512_bf16": "avx512_bf16" in cpu,
-                          "threads": torch.get_num_threads(), "torch": torch.__version__}, "rows": []}
+    report = {"machine": machine(), "rows": []}
     for size in args.sizes:
         report["rows"] += ours(size, args.repeats, not args.no_compile)
         report["rows"] += released(size, args.repeats)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app.py sits at the repository root
 
-from gatys_speed import cpu_info  # noqa: E402
+from gatys_speed import machine  # noqa: E402
 
 PHOTO, PAINTING = "grace-hopper", "starry-night"
 
@@ -131,8 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.tiny:
         args.sizes, args.repeats = [64], 1
-    model, cpu = cpu_info()
-    report = {"machine": {"cpu": model, "amx": "amx_bf16" in cpu, "threads": os.cpu_count()}, "app": [], "cli": []}
+    report = {"machine": machine(), "app": [], "cli": []}
     if not args.cli_only:
         time_app(args, report)
     report["cli_import_seconds"] = round(import_seconds(), 3)

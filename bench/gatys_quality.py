@@ -35,7 +35,7 @@ from stylelib import optimize
 from stylelib.evaluate import objective_value
 from stylelib.models import list_models
 from stylelib.runtime import keep_freed_memory
-from gatys_speed import cpu_info, square  # the same centre-cropped squares as the per-evaluation benchmark
+from gatys_speed import machine, square  # the same centre-cropped squares as the per-evaluation benchmark
 
 # The default until the matched start landed: the rows measured before it name it, so that they reproduce.
 PHOTO = {"init": "content", "steps": 100}
@@ -184,11 +184,8 @@ def main() -> None:
                         "init instant (50 steps)", "init model (30 steps)", "pyramid", "stop rule 0.5%/10", "torch's first L-BFGS step",
                         "L-BFGS history 100"]
     budgets = dict(zip(args.sizes, args.reference_budget * len(args.sizes)))
-    model, cpu = cpu_info()
     kept = keep_freed_memory()  # as stylize sets it, before the reference runs: both share it (a conservative speed-up)
-    report = {"machine": {"cpu": model, "amx": "amx_bf16" in cpu, "avx512_bf16": "avx512_bf16" in cpu,
-                          "threads": torch.get_num_threads(), "torch": torch.__version__,
-                          "freed_memory_kept": kept},
+    report = {"machine": {**machine(), "freed_memory_kept": kept},
               "judge": "alpha 1, beta 20, w_l 1/5, no TV, Caffe VGG-19 fp32 (stylelib.evaluate.objective_value)",
               "results": []}
     for size, pair in ((size, pair) for size in args.sizes for pair in args.pairs):

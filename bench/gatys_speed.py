@@ -201,9 +201,17 @@ def cpu_info() -> tuple[str, str]:
 
 
 def cpu_name() -> str:
-    """The CPU's model name and whether it has AMX or AVX-512 bf16."""
+    """The CPU's model name and its fast bf16, if any: "AMD EPYC" alone has been both kinds (README, Speed)."""
     name, info = cpu_info()
-    return name + (" (AMX)" if "amx_bf16" in info else " (avx512_bf16)" if "avx512_bf16" in info else "")
+    return name + (" (AMX)" if "amx_bf16" in info else " (avx512_bf16)" if "avx512_bf16" in info
+                   else " (no fast bf16)")
+
+
+def machine() -> dict:
+    """What every benchmark's JSON says of the CPU: bf16 hardware decides stylelib's arithmetic (fp32 without)."""
+    name, info = cpu_info()
+    return {"cpu": name, "amx": "amx_bf16" in info, "avx512_bf16": "avx512_bf16" in info,
+            "threads": torch.get_num_threads(), "cores": os.cpu_count(), "torch": torch.__version__}
 
 
 def main() -> None:
@@ -216,8 +224,7 @@ def main() -> None:
     kept = keep_freed_memory()  # as stylize sets it: before any path runs, so that all three share it
     results = [bench(s, b, args.evals) for s, b in zip(args.sizes, budgets)]
     print(json.dumps({
-        "machine": {"cpu": cpu_name(), "threads": torch.get_num_threads(),
-                    "cores": os.cpu_count(), "torch": torch.__version__, "freed_memory_kept": kept},
+        "machine": {**machine(), "freed_memory_kept": kept},
         "network": "Caffe VGG-19; layers relu4_2 / relu1_1..relu5_1; stylelib default objective",
         "results": results,
     }, indent=2))

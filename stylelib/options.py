@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .architecture import ARCHS, POOLINGS, check_layers, min_side
-from .choices import DEVICES, NORMALIZE, PARAMETRIZATIONS, PRECISIONS, PRESERVE_COLOR, WEIGHTS
+from .choices import DEVICES, NORMALIZE, PARAMETRIZATIONS, PRECISION_HELP, PRECISIONS, PRESERVE_COLOR, WEIGHTS
 from .validate import SEED_MAX, check_choice, check_fields
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -107,7 +107,7 @@ class Options:
     compile: bool = option(False, "torch.compile the network (the first step of each size compiles: slow)")
     seed: int = option(0, "random seed (noise init, random weights)", bounds=(0, SEED_MAX))
     device: str = option("auto", "where to run", DEVICES)
-    precision: str = option("auto", "arithmetic of the network (auto: bf16 where fast, else fp32)", PRECISIONS)
+    precision: str = option("auto", f"arithmetic of the network ({PRECISION_HELP})", PRECISIONS)
     preset: str | None = option(None, "a named recipe: " + ", ".join(PRESETS) + " (explicit options win)",
                                 tuple(PRESETS), elem=str)
     preview_every: int = option(10, "yield the current image every this many steps (0: only at the end)",

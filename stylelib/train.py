@@ -47,6 +47,7 @@ from .images import load_image, load_pil, resize_long_side, save_image, to_tenso
 from .models import FAST_NETWORKS, FIXED_WIDTH, MAX_NOISE, PRETRAINED_WIDTH, save_model
 from .losses import content_loss, content_scale, gram_per_position, loss_terms, style_loss, style_scale, tv_loss
 from .runtime import keep_freed_memory, resolve_device, resolve_precision
+from .choices import PRECISION_HELP
 from .options import DEVICES, PRECISIONS, option
 from .transformer_net import TransformerNet
 from .architecture import ARCHS, check_layers
@@ -121,7 +122,7 @@ class TrainConfig:
     preview_every: int = option(100, "stylise the validation photo every this many steps", bounds=(1, 10_000_000))
     val_image: str = option("chelsea-the-cat", "validation photo (keep it out of --data)")
     device: str = option("auto", "where to run", DEVICES)
-    precision: str = option("auto", "autocast dtype (auto: bf16 where fast)", PRECISIONS)
+    precision: str = option("auto", f"autocast and loss-network dtype ({PRECISION_HELP})", PRECISIONS)
     workers: int = option(0, "DataLoader worker processes", bounds=(0, 64))
 
     def __post_init__(self) -> None:
