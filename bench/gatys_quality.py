@@ -46,6 +46,7 @@ CONFIGS = {
     "matched start, 100 steps": {"steps": 100},
     "matched start, 50 steps": {"steps": 50},
     "fp32 network": {**PHOTO, "precision": "fp32"},
+    "default, fp32": {"precision": "fp32"},  # what a CPU without fast bf16 runs (Winograd where it has AVX2)
     "scales 2 (80 + 40 fine)": {**PHOTO, "scales": 2, "steps": 80, "fine_steps": 40},
     "scales 3, ratio 1.41 (60, 60 + 25 fine)": {**PHOTO, "scales": 3, "scale_ratio": 1.41, "steps": 60,
                                                 "fine_steps": 25},
@@ -159,7 +160,7 @@ def ours(content, style, size: int, fields: dict) -> dict:
         vars(optimize).update(saved)
     # "work": evaluations in units of one at full size, the measure of cost no busy host changes
     return {"seconds": round(seconds, 2), "work": round(last[-1].info["work"], 2),
-            "precision": last[-1].info["precision"],
+            "precision": last[-1].info["precision"], "conv_algorithm": last[-1].info["conv_algorithm"],
             "objective": round(objective_value(result, content, style), 4)}
 
 

@@ -9,7 +9,8 @@ again below in the tutorial's style). They differ in how they run it:
   fp32; torch's L-BFGS with its defaults (lr 1, no line search, 20
   iterations per ``step``), pixels clamped inside the closure.
 - ours: ``stylelib.stylize_iter`` with its defaults (network cut at relu5_1,
-  a bf16 copy of the network + channels_last where the CPU has bf16, Gram
+  a bf16 copy of the network + channels_last where the CPU has bf16,
+  Winograd convolutions through NNPACK in fp32 where it has AVX2, Gram
   matrices with a one-product gradient, L-BFGS with a
   strong-Wolfe line search and no repeated evaluations).
 
@@ -23,7 +24,10 @@ Prints JSON: seconds per evaluation (one forward + backward), and the loss
 reached after a fixed wall-clock budget, measured for both results by the
 same fp32 evaluation. Usage:
 
-    python bench/gatys_speed.py [--sizes 256 512] [--budget 30 90]
+    python bench/gatys_speed.py [--sizes 256 512] [--budget 30 90] [--precision fp32]
+
+``--precision fp32`` runs ours as a CPU without fast bf16 would
+(``STYLELIB_WINOGRAD=0`` then keeps oneDNN's direct convolutions).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import stylelib
 from stylelib.images import resize_tensor
 from stylelib.losses import gram_matrix
 from stylelib.objective import Objective
+from stylelib.choices import PRECISION_HELP, PRECISIONS
 from stylelib.options import DEFAULTS
 from stylelib.runtime import keep_freed_memory, resolve_precision
 from stylelib.vgg import VGGFeatures, get_extractor, layer_names
@@ -125,10 +130,11 @@ def run_reference(content, style, budget):
     return x.detach().clamp(0, 1), evals, time.perf_counter() - start
 
 
-def run_ours(content, style, budget):
+def run_ours(content, style, budget, precision):
     start, it = time.perf_counter(), None
     # steps=10_000: stopped by the budget; preview_every=1 hands us each image
-    gen = stylelib.stylize_iter(content, style, size=content.shape[-1], steps=10_000, preview_every=1)
+    gen = stylelib.stylize_iter(content, style, size=content.shape[-1], steps=10_000, preview_every=1,
+                                precision=precision)
     for it in gen:
         if time.perf_counter() - start >= budget:
             break
@@ -156,12 +162,13 @@ def time_evals(fn, x, n):
     return per_call(evaluation, n)
 
 
-def bench(size: int, budget: float, n: int) -> dict:
+def bench(size: int, budget: float, n: int, precision: str) -> dict:
     content, style = square("grace-hopper", size), square("starry-night", size)
     o = DEFAULTS
     layers = tuple(dict.fromkeys(o.content_layers + o.style_layers))
+    extractor = get_extractor(layers, "vgg19", "caffe", "max", "cpu", resolve_precision(precision, torch.device("cpu")))
     ours_obj = Objective(
-        get_extractor(layers, "vgg19", "caffe", "max", "cpu", resolve_precision("auto", torch.device("cpu"))),
+        extractor,
         content, [style], content_layers=o.content_layers, style_layers=o.style_layers, style_weight=o.style_weight,
     )
     fp32_obj = Objective(VGGFeatures(layers, weights="caffe"), content, [style], content_layers=o.content_layers,
@@ -170,11 +177,11 @@ def bench(size: int, budget: float, n: int) -> dict:
     x = content.clone().requires_grad_(True)
     ref_s, ref_faults = time_evals(lambda x: reference_eval(full, model, losses, x), x, n)
     ours_s, ours_faults = time_evals(lambda x: ours_obj(x)[0], x, n)
-    # the bare network: the same bf16 copy to relu5_1, forward and backward from its last layer alone
+    # the bare network: the same copy (bf16, or fp32 with its convolutions) to relu5_1, backward from there alone
     deepest = layers[-1] if "relu5_1" not in layers else "relu5_1"
     bare_s, bare_faults = time_evals(lambda x: ours_obj.extractor(x)[deepest].sum(), x, n)
     ref_img, ref_evals, ref_t = run_reference(content, style, budget)
-    ours_img, ours_steps, ours_t = run_ours(content, style, budget)
+    ours_img, ours_steps, ours_t = run_ours(content, style, budget, precision)
     with torch.no_grad():
         ref_loss, ours_loss = fp32_obj(ref_img)[0].item(), fp32_obj(ours_img)[0].item()
         start_loss = fp32_obj(content)[0].item()
@@ -185,7 +192,8 @@ def bench(size: int, budget: float, n: int) -> dict:
         "reference": {"s_per_eval": round(ref_s, 4), "page_faults_per_eval": ref_faults, "evals_in_budget": ref_evals,
                       "loss_at_budget": round(ref_loss, 4)},
         "ours": {"s_per_eval": round(ours_s, 4), "page_faults_per_eval": ours_faults, "steps_in_budget": ours_steps,
-                 "loss_at_budget": round(ours_loss, 4)},
+                 "loss_at_budget": round(ours_loss, 4), "precision": str(extractor.net[0].weight.dtype)[6:],
+                 "conv_algorithm": extractor.conv_algorithm},
         "bare_network": {"s_per_eval": round(bare_s, 4), "page_faults_per_eval": bare_faults},
         "ours_over_bare": round(ours_s / bare_s, 2),
         "speedup_per_eval": round(ref_s / ours_s, 2),
@@ -219,10 +227,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--budget", type=float, nargs="+", default=[30.0, 90.0], help="seconds, one per size")
     parser.add_argument("--evals", type=int, default=5, help="evaluations timed per path")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help=f"ours: {PRECISION_HELP}")
     args = parser.parse_args()
     budgets = args.budget if len(args.budget) == len(args.sizes) else [args.budget[0]] * len(args.sizes)
     kept = keep_freed_memory()  # as stylize sets it: before any path runs, so that all three share it
-    results = [bench(s, b, args.evals) for s, b in zip(args.sizes, budgets)]
+    results = [bench(s, b, args.evals, args.precision) for s, b in zip(args.sizes, budgets)]
     print(json.dumps({
         "machine": {**machine(), "freed_memory_kept": kept},
         "network": "Caffe VGG-19; layers relu4_2 / relu1_1..relu5_1; stylelib default objective",

@@ -193,7 +193,8 @@ def stylize_iter(content: Painting, style: Painting | Sequence[Painting], option
     photo, styles, masks = _inputs(content, style, o, device)
     info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
             "weights": extractor.weights, "weights_note": extractor.weights_note, "freed_memory_kept": kept,
-            "content_size": list(photo.shape[-2:][::-1]), "stopped_early": {}, "evaluations": {}, "work": 0.0}
+            "conv_algorithm": extractor.conv_algorithm, "content_size": list(photo.shape[-2:][::-1]),
+            "stopped_early": {}, "evaluations": {}, "work": 0.0}
     x = None
     levels = o.levels()
     for level, (size, steps) in enumerate(levels, start=1):

@@ -62,13 +62,18 @@ def keep_freed_memory() -> bool:
 
 
 @lru_cache(maxsize=1)
-def cpu_has_fast_bf16() -> bool:
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none): they pick the arithmetic."""
     try:
         with open("/proc/cpuinfo") as f:
-            flags = f.read()
+            lines = f.read().splitlines()
     except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+        return frozenset()
+    return frozenset(next((l.split(":", 1)[1].split() for l in lines if l.startswith("flags")), ()))
+
+
+def cpu_has_fast_bf16() -> bool:
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:

@@ -408,7 +408,7 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
     )
     info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
             "photos": len(files), "processes": world, "weights": vgg.weights, "weights_note": vgg.weights_note,
-            "rollbacks": rollbacks, "skipped": skipped}
+            "conv_algorithm": vgg.conv_algorithm, "rollbacks": rollbacks, "skipped": skipped}
     guard = Guard(cfg.guard, history=history) if cfg.guard else None
     if guard:
         guard.snapshot(start, net, optimizer)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from . import weights as _weights
+from . import winograd as _winograd
 from .architecture import ARCHS, POOLINGS, check_layers, conv_shapes, layer_names, min_side  # noqa: F401
 from .validate import check_choice
 
@@ -81,6 +82,12 @@ class VGGFeatures(nn.Module):
         self.eval()
         self.to(device)
 
+    @property
+    def conv_algorithm(self) -> str:
+        """How the convolutions run, for recipes: "winograd (NNPACK)" once swapped, else "torch's default"."""
+        swapped = any(isinstance(m, _winograd.WinogradConv2d) for m in self.net)
+        return "winograd (NNPACK)" if swapped else "torch's default"
+
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         """[0, 1] RGB -> what the weights expect (a new tensor; input untouched)."""
         x = images.flip(1) if self.bgr else images  # (B, 3, H, W)
@@ -118,9 +125,15 @@ def get_extractor(layers: tuple, arch: str, weights: str, pooling: str, device: 
 
     ``dtype`` (e.g. bf16) casts a copy of the weights once: the network then
     runs in that arithmetic with no per-call conversion (autocast would
-    convert every layer's weights and inputs at every evaluation).
+    convert every layer's weights and inputs at every evaluation). In fp32
+    on an x86 CPU with AVX2, the convolutions run by Winograd's transform
+    (:mod:`stylelib.winograd`); ``conv_algorithm`` says which, for recipes.
     """
     net = VGGFeatures(layers, arch=arch, weights=weights, pooling=pooling, device=device)
+    if _winograd.wanted(device, dtype):
+        # NCHW throughout: conv1_1 alone in channels_last cost more in layout changes than it saved
+        _winograd.use_winograd(net.net)
+        return net
     if device != "mps":
         net = net.to(memory_format=torch.channels_last)
     return net.to(dtype) if dtype is not None else net

@@ -37,6 +37,14 @@ def test_per_evaluation_benchmark_tiny():
     assert isinstance(report["machine"]["freed_memory_kept"], bool)
 
 
+def test_winograd_benchmark_tiny():
+    report = bench("bench/winograd_speed.py", "--sizes", "64", "--rounds", "1")
+    (row,) = report["objective"]
+    assert len(row) == 5 and all(v["best_s"] > 0 for k, v in row.items() if k != "size")
+    report = bench("bench/winograd_speed.py", "--layers", "--sides", "32", "--rounds", "1")
+    assert len(report["layers_ms"]) == 8 and all(r["nnpack"] > 0 for r in report["layers_ms"])
+
+
 def test_memory_benchmark_tiny():
     report = bench("bench/memory_kept.py", "--sizes", "64", "--calls", "1")
     (row,) = report["results"]

@@ -6,8 +6,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "stylelib"
 LAYERS = [  # a module may import from its own layer or any below it
     {"files", "validate", "choices", "runtime", "architecture", "images"},
-    {"weights", "vgg", "losses", "mrf", "color", "masks", "data", "cin", "parametrize", "mobilenet", "anystyle_np",
-     "transformer_net", "style_transformer", "batchnorm", "guard", "media"},
+    {"weights", "winograd", "vgg", "losses", "mrf", "color", "masks", "data", "cin", "parametrize", "mobilenet",
+     "anystyle_np", "transformer_net", "style_transformer", "batchnorm", "guard", "media"},
     {"objective", "evaluate", "options", "models", "fast", "anystyle", "pretrained", "photo_coded", "diagnostics", "plots"},
     {"optimize", "cost", "train"},
     {"calibrate", "recipe"},

@@ -1,0 +1,108 @@
+"""VGG's 3×3 convolutions by NNPACK's Winograd transform, on CPUs that run the network in fp32.
+
+Lavin & Gray (2016), "Fast Algorithms for Convolutional Neural Networks":
+Winograd's minimal filtering computes a 6×6 tile of a 3×3 convolution with
+64 multiplications per channel pair instead of 324. NNPACK (built into
+torch) picks that transform for 3×3 kernels. Where the CPU has no fast
+bf16, stylelib runs VGG in fp32, and there oneDNN's direct convolutions
+are the slowest part of every evaluation: one evaluation of the default
+objective at 512² took 2.75–2.79 s with oneDNN and 1.38–1.46 s with NNPACK
+on an AMD EPYC with AVX2 only, 1.94 s and 1.46 s (medians) on one with
+AVX-512 (README, "Speed").
+
+The loss network is frozen, so only the gradient to the input is needed,
+and it is again a 3×3 convolution with padding 1: the output's gradient
+convolved with the weights' in/out channels swapped and the kernel turned
+by 180°. NNPACK serves both directions.
+
+Deviation from oneDNN's fp32: Winograd rounds differently. The default
+objective agreed to 1e-7 relative and its gradient to 5e-4 at 256², 7e-3 at
+512² (bf16 is 8–10% off); tests/test_winograd.py holds it to 1e-4 and 5e-3.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch import nn
+
+from .runtime import cpu_flags
+
+# Below this side NNPACK lost to oneDNN (per layer, forward and backward to the input; bench/winograd_speed.py
+# --layers): with AVX2 only, at 16² (512 channels: 28 ms against 9.6); with AVX-512, whose direct convolutions
+# are twice as wide, at 32² too (128 -> 256 channels: 7.9 ms against 5.7; docs/winograd_layers_avx512_*.json).
+MIN_SIDE = 32
+MIN_SIDE_AVX512 = 64
+
+
+def min_side() -> int:
+    """The smallest feature map NNPACK takes on this CPU."""
+    return MIN_SIDE_AVX512 if "avx512f" in cpu_flags() else MIN_SIDE
+
+
+def wanted(device: str, dtype: torch.dtype | None) -> bool:
+    """Where NNPACK was measured faster: fp32 on an x86 CPU with AVX2 (its fast kernels need AVX2 and FMA).
+
+    Measured per evaluation of the default objective: on an AMD EPYC with
+    AVX2 only, 1.9–2.0× faster at 512² and 1.1–1.3× at 256²; on one with
+    AVX-512, 1.3× at 512² and 3–6% slower at 256² (README, "Speed"). Where
+    the CPU has fast bf16, stylelib runs bf16 unless told fp32.
+
+    ``STYLELIB_WINOGRAD=0`` keeps oneDNN everywhere; ``=1`` uses NNPACK on
+    any CPU that has it (to compare).
+    """
+    choice = os.environ.get("STYLELIB_WINOGRAD", "auto")
+    if choice == "0" or device != "cpu" or dtype not in (None, torch.float32) or not torch._nnpack_available():
+        return False  # _nnpack_available() also initialises NNPACK, which its convolution needs first
+    flags = cpu_flags()
+    return choice == "1" or {"avx2", "fma"} <= flags
+
+
+class _Conv3x3(torch.autograd.Function):
+    """y = conv(x, W) + b, and dL/dx = conv(dL/dy, W swapped and turned); W and b stay frozen."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(weight)
+        return torch._nnpack_spatial_convolution(x, weight, bias, [1, 1])  # (B, C_out, H, W)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (weight,) = ctx.saved_tensors
+        turned = weight.transpose(0, 1).flip(2, 3).contiguous()  # (C_in, C_out, 3, 3): a 9 MB copy at most
+        return torch._nnpack_spatial_convolution(grad.contiguous(), turned, None, [1, 1]), None, None
+
+
+class WinogradConv2d(nn.Conv2d):
+    """A frozen 3×3, stride-1, padding-1 convolution that runs through NNPACK where it can.
+
+    Anything else (another dtype or device, a batch of several images, maps
+    under :func:`min_side`, weights that need a gradient, ``torch.compile``)
+    takes ``nn.Conv2d``'s own path: a copy cast to fp64 for a parity test
+    still works.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # batch > 1 (training): NNPACK's batched path lost to oneDNN (4 × 256²: 2.68 s against 2.05);
+        # under torch.compile: its fake tensors cannot run NNPACK's op, so the compiled graph keeps torch's conv
+        if (torch.compiler.is_compiling() or x.dtype != torch.float32 or x.device.type != "cpu"
+                or x.shape[0] != 1 or min(x.shape[-2:]) < min_side()
+                or self.weight.requires_grad or self.weight.dtype != torch.float32):
+            return super().forward(x)
+        return _Conv3x3.apply(x.contiguous(), self.weight.contiguous(), self.bias)
+
+
+def use_winograd(net: nn.Sequential) -> nn.Sequential:
+    """Swap ``net``'s 3×3 convolutions for :class:`WinogradConv2d`, in place; keep ``net`` in NCHW, NNPACK's layout.
+
+    The first (3 channels in) as well: in NCHW, NNPACK beat oneDNN there too.
+    """
+    for name, conv in net.named_children():
+        if type(conv) is nn.Conv2d and conv.kernel_size == (3, 3):
+            assert conv.stride == (1, 1) and conv.padding == (1, 1) and conv.groups == 1 and conv.dilation == (1, 1)
+            swapped = WinogradConv2d(conv.in_channels, conv.out_channels, 3, padding=1, device=conv.weight.device)
+            swapped.load_state_dict(conv.state_dict())
+            swapped.requires_grad_(conv.weight.requires_grad)
+            setattr(net, name, swapped)
+    return net
