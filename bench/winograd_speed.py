@@ -86,16 +86,18 @@ def objective(sizes: list[int], rounds: int) -> list[dict]:
         objs = {k: (Objective(net, content, [style], content_layers=o.content_layers, style_layers=o.style_layers,
                               style_weight=o.style_weight), side) for k, (net, side) in paths.items()}
         times: dict[str, list[float]] = {k: [] for k in objs}
-        for r in range(rounds + 1):  # round 0 warms every path up and is not counted
-            for k, (obj, side) in objs.items():
-                winograd.MIN_SIDE = winograd.MIN_SIDE_AVX512 = side
-                t = time.perf_counter()
-                evaluation(obj, content, lambda out: out[0])()
-                if r:
-                    times[k].append(time.perf_counter() - t)
+        try:
+            for r in range(rounds + 1):  # round 0 warms every path up and is not counted
+                for k, (obj, side) in objs.items():
+                    winograd.MIN_SIDE = winograd.MIN_SIDE_AVX512 = side
+                    t = time.perf_counter()
+                    evaluation(obj, content, lambda out: out[0])()
+                    if r:
+                        times[k].append(time.perf_counter() - t)
+        finally:
+            winograd.MIN_SIDE, winograd.MIN_SIDE_AVX512 = saved
         rows.append({"size": f"{size}x{size}", **{k: {"best_s": round(min(v), 3), "median_s": round(
             statistics.median(v), 3)} for k, v in times.items()}})
-    winograd.MIN_SIDE, winograd.MIN_SIDE_AVX512 = saved
     return rows
 
 

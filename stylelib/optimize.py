@@ -193,7 +193,8 @@ def stylize_iter(content: Painting, style: Painting | Sequence[Painting], option
     photo, styles, masks = _inputs(content, style, o, device)
     info = {"device": str(device), "precision": str(dtype).replace("torch.", "") if dtype else "float32",
             "weights": extractor.weights, "weights_note": extractor.weights_note, "freed_memory_kept": kept,
-            "conv_algorithm": extractor.conv_algorithm, "content_size": list(photo.shape[-2:][::-1]),
+            "conv_algorithm": "torch's default (compiled)" if o.compile else extractor.conv_algorithm,
+            "content_size": list(photo.shape[-2:][::-1]),
             "stopped_early": {}, "evaluations": {}, "work": 0.0}
     x = None
     levels = o.levels()

@@ -396,7 +396,8 @@ def train_iter(cfg: TrainConfig, output: str | os.PathLike, *, resume: bool = Fa
         net = synchronise(net, device)
     model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
     # the loss network: a frozen copy in the low-precision dtype, cast once (not autocast at every step)
-    vgg = get_extractor((cfg.content_layer,) + cfg.style_layers, cfg.arch, cfg.weights, "max", str(device), dtype)
+    vgg = get_extractor((cfg.content_layer,) + cfg.style_layers, cfg.arch, cfg.weights, "max", str(device), dtype,
+                        winograd=cfg.batch_size <= world)  # Winograd takes one image at a time (stylelib.winograd)
     style_image = load_image(resolve_image(cfg.style), size=cfg.style_size or 2 * cfg.image_size).to(device)
     with torch.no_grad():
         sf = vgg(style_image)

@@ -120,17 +120,18 @@ class VGGFeatures(nn.Module):
 
 @lru_cache(maxsize=4)  # a few configurations at once (a server's runs, its Look inside, a judge)
 def get_extractor(layers: tuple, arch: str, weights: str, pooling: str, device: str,
-                  dtype: torch.dtype | None = None) -> VGGFeatures:
+                  dtype: torch.dtype | None = None, winograd: bool = True) -> VGGFeatures:
     """One frozen extractor per configuration, reused across calls (it holds no state).
 
     ``dtype`` (e.g. bf16) casts a copy of the weights once: the network then
     runs in that arithmetic with no per-call conversion (autocast would
     convert every layer's weights and inputs at every evaluation). In fp32
     on an x86 CPU with AVX2, the convolutions run by Winograd's transform
-    (:mod:`stylelib.winograd`); ``conv_algorithm`` says which, for recipes.
+    (:mod:`stylelib.winograd`; ``winograd=False`` for batches, which it
+    does not take, to keep channels_last); ``conv_algorithm`` says which.
     """
     net = VGGFeatures(layers, arch=arch, weights=weights, pooling=pooling, device=device)
-    if _winograd.wanted(device, dtype):
+    if winograd and _winograd.wanted(device, dtype):
         # NCHW throughout: conv1_1 alone in channels_last cost more in layout changes than it saved
         _winograd.use_winograd(net.net)
         return net

@@ -33,7 +33,7 @@ from .runtime import cpu_flags
 # --layers): with AVX2 only, at 16² (512 channels: 28 ms against 9.6); with AVX-512, whose direct convolutions
 # are twice as wide, at 32² too (128 -> 256 channels: 7.9 ms against 5.7; docs/winograd_layers_avx512_*.json).
 MIN_SIDE = 32
-MIN_SIDE_AVX512 = 64
+MIN_SIDE_AVX512 = 64  # per evaluation at 384², 32 was as fast or faster (medians 1.011 against 1.093 s): not settled
 
 
 def min_side() -> int:
@@ -53,10 +53,15 @@ def wanted(device: str, dtype: torch.dtype | None) -> bool:
     any CPU that has it (to compare).
     """
     choice = os.environ.get("STYLELIB_WINOGRAD", "auto")
-    if choice == "0" or device != "cpu" or dtype not in (None, torch.float32) or not torch._nnpack_available():
-        return False  # _nnpack_available() also initialises NNPACK, which its convolution needs first
-    flags = cpu_flags()
-    return choice == "1" or {"avx2", "fma"} <= flags
+    if choice == "0" or device != "cpu" or dtype not in (None, torch.float32):
+        return False
+    # flags first: asking NNPACK on a CPU without AVX2 makes torch print a warning
+    return (choice == "1" or {"avx2", "fma"} <= cpu_flags()) and _ready()
+
+
+def _ready() -> bool:
+    """NNPACK is in this torch, initialised (the call does it; its convolution needs it first) and not disabled."""
+    return torch._nnpack_available() and torch._C._get_nnpack_enabled()
 
 
 class _Conv3x3(torch.autograd.Function):
@@ -87,8 +92,8 @@ class WinogradConv2d(nn.Conv2d):
         # batch > 1 (training): NNPACK's batched path lost to oneDNN (4 × 256²: 2.68 s against 2.05);
         # under torch.compile: its fake tensors cannot run NNPACK's op, so the compiled graph keeps torch's conv
         if (torch.compiler.is_compiling() or x.dtype != torch.float32 or x.device.type != "cpu"
-                or x.shape[0] != 1 or min(x.shape[-2:]) < min_side()
-                or self.weight.requires_grad or self.weight.dtype != torch.float32):
+                or x.shape[0] != 1 or min(x.shape[-2:]) < min_side() or self.weight.dtype != torch.float32
+                or self.weight.requires_grad or (self.bias is not None and self.bias.requires_grad) or not _ready()):
             return super().forward(x)
         return _Conv3x3.apply(x.contiguous(), self.weight.contiguous(), self.bias)
 
@@ -96,13 +101,19 @@ class WinogradConv2d(nn.Conv2d):
 def use_winograd(net: nn.Sequential) -> nn.Sequential:
     """Swap ``net``'s 3×3 convolutions for :class:`WinogradConv2d`, in place; keep ``net`` in NCHW, NNPACK's layout.
 
-    The first (3 channels in) as well: in NCHW, NNPACK beat oneDNN there too.
+    The first (3 channels in) too with AVX2 only, where NNPACK beat oneDNN there (s25); with AVX-512 it lost at
+    every size (3 -> 64 at 256²: 16.1 ms against 12.8 in NCHW), so that one stays torch's.
     """
     for name, conv in net.named_children():
         if type(conv) is nn.Conv2d and conv.kernel_size == (3, 3):
             assert conv.stride == (1, 1) and conv.padding == (1, 1) and conv.groups == 1 and conv.dilation == (1, 1)
-            swapped = WinogradConv2d(conv.in_channels, conv.out_channels, 3, padding=1, device=conv.weight.device)
+            assert conv.bias is not None and conv.padding_mode == "zeros"
+            if conv.in_channels == 3 and "avx512f" in cpu_flags():
+                continue
+            swapped = WinogradConv2d(conv.in_channels, conv.out_channels, 3, padding=1,
+                                     device=conv.weight.device, dtype=conv.weight.dtype)
             swapped.load_state_dict(conv.state_dict())
-            swapped.requires_grad_(conv.weight.requires_grad)
+            swapped.weight.requires_grad_(conv.weight.requires_grad)
+            swapped.bias.requires_grad_(conv.bias.requires_grad)
             setattr(net, name, swapped)
     return net
