@@ -4,8 +4,7 @@ Two views, both forward and backward to the input, as the optimisation needs:
 
 - per evaluation (default): the default objective (Caffe VGG-19 to relu5_1,
   Gram matrices and all) through oneDNN in NHWC (its faster layout), oneDNN
-  in NCHW, and NNPACK under this CPU's rule and under the other CPU kind's
-  smallest map (32² or 64²); the paths interleaved round by round in one
+  in NCHW, and NNPACK from maps of 32², 48² and 64² on; the paths interleaved round by round in one
   process, so that a busy host slows them alike.
 - ``--layers``: every VGG convolution shape alone, at each map side: where
   NNPACK wins (the rule in ``stylelib.winograd.min_side``).
@@ -77,9 +76,9 @@ def objective(sizes: list[int], rounds: int) -> list[dict]:
     base = VGGFeatures(names, weights="caffe")
     fast = copy.deepcopy(base)
     winograd.use_winograd(fast.net)
-    here, other = winograd.min_side(), {32: 64, 64: 32}[winograd.min_side()]
+    here = winograd.min_side()
     paths = {"onednn_nhwc": (copy.deepcopy(base).to(memory_format=torch.channels_last), here),
-             "onednn_nchw": (base, here), f"nnpack_from_{here}": (fast, here), f"nnpack_from_{other}": (fast, other)}
+             "onednn_nchw": (base, here), **{f"nnpack_from_{side}": (fast, side) for side in (32, 48, 64)}}
     rows, saved = [], (winograd.MIN_SIDE, winograd.MIN_SIDE_AVX512)
     for size in sizes:
         content, style = square("grace-hopper", size), square("starry-night", size)

@@ -7,7 +7,7 @@ torch) picks that transform for 3×3 kernels. Where the CPU has no fast
 bf16, stylelib runs VGG in fp32, and there oneDNN's direct convolutions
 are the slowest part of every evaluation: one evaluation of the default
 objective at 512² took 2.75–2.79 s with oneDNN and 1.38–1.46 s with NNPACK
-on an AMD EPYC with AVX2 only, 1.94 s and 1.46 s (medians) on one with
+on an AMD EPYC with AVX2 only, 1.98 s and 1.34 s (medians) on one with
 AVX-512 (README, "Speed").
 
 The loss network is frozen, so only the gradient to the input is needed,
@@ -32,8 +32,9 @@ from .runtime import cpu_flags
 # Below this side NNPACK lost to oneDNN (per layer, forward and backward to the input; bench/winograd_speed.py
 # --layers): with AVX2 only, at 16² (512 channels: 28 ms against 9.6); with AVX-512, whose direct convolutions
 # are twice as wide, at 32² too (128 -> 256 channels: 7.9 ms against 5.7; docs/winograd_layers_avx512_*.json).
+# At 48² (VGG's fourth block at 384 px) it won there: one evaluation took 0.94 s from 48² on, 1.06 s from 64².
 MIN_SIDE = 32
-MIN_SIDE_AVX512 = 64  # per evaluation at 384², 32 was as fast or faster (medians 1.011 against 1.093 s): not settled
+MIN_SIDE_AVX512 = 48
 
 
 def min_side() -> int:
@@ -46,8 +47,8 @@ def wanted(device: str, dtype: torch.dtype | None) -> bool:
 
     Measured per evaluation of the default objective: on an AMD EPYC with
     AVX2 only, 1.9–2.0× faster at 512² and 1.1–1.3× at 256²; on one with
-    AVX-512, 1.3× at 512² and 3–6% slower at 256² (README, "Speed"). Where
-    the CPU has fast bf16, stylelib runs bf16 unless told fp32.
+    AVX-512, 1.5× at 512², 1.2× at 384² and the same at 256² (README,
+    "Speed"). Where the CPU has fast bf16, stylelib runs bf16 unless told fp32.
 
     ``STYLELIB_WINOGRAD=0`` keeps oneDNN everywhere; ``=1`` uses NNPACK on
     any CPU that has it (to compare).

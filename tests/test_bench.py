@@ -40,7 +40,7 @@ def test_per_evaluation_benchmark_tiny():
 def test_winograd_benchmark_tiny():
     report = bench("bench/winograd_speed.py", "--sizes", "64", "--rounds", "1")
     (row,) = report["objective"]
-    assert len(row) == 5 and all(v["best_s"] > 0 for k, v in row.items() if k != "size")
+    assert len(row) == 6 and all(v["best_s"] > 0 for k, v in row.items() if k != "size")
     report = bench("bench/winograd_speed.py", "--layers", "--sides", "32", "--rounds", "1")
     assert len(report["layers_ms"]) == 8 and all(r["nnpack"] > 0 for r in report["layers_ms"])
 

@@ -141,7 +141,7 @@ def test_min_side_follows_the_cpu(monkeypatch):
     monkeypatch.setattr(winograd, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
     assert winograd.min_side() == winograd.MIN_SIDE == 32
     monkeypatch.setattr(winograd, "cpu_flags", lambda: frozenset({"avx2", "fma", "avx512f"}))
-    assert winograd.min_side() == winograd.MIN_SIDE_AVX512 == 64
+    assert winograd.min_side() == winograd.MIN_SIDE_AVX512 == 48
 
 
 def test_get_extractor_swaps_only_where_asked(monkeypatch):
