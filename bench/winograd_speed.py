@@ -59,7 +59,8 @@ def layers(sides: list[int], n: int) -> list[dict]:
         for side in sides:
             conv = torch.nn.Conv2d(cin, cout, 3, padding=1).requires_grad_(False)
             fast = winograd.use_winograd(torch.nn.Sequential(copy.deepcopy(conv)))[0]
-            fast.forward = lambda x, f=fast: winograd._Conv3x3.apply(x, f.weight, f.bias)  # every side, to compare
+            turned = winograd.turn(conv.weight)
+            fast.forward = lambda x, f=fast, t=turned: winograd._Conv3x3.apply(x, f.weight, f.bias, t)  # every side
             x = torch.rand(1, cin, side, side)
             nhwc = copy.deepcopy(conv).to(memory_format=torch.channels_last)
             ms = {"onednn_nchw": seconds(evaluation(conv, x), n),

@@ -65,19 +65,23 @@ def _ready() -> bool:
     return torch._nnpack_available() and torch._C._get_nnpack_enabled()
 
 
+def turn(weight: torch.Tensor) -> torch.Tensor:
+    """W (C_out, C_in, 3, 3) -> its channels swapped and kernel turned by 180°: (C_in, C_out, 3, 3), for dL/dx."""
+    return weight.transpose(0, 1).flip(2, 3).contiguous()
+
+
 class _Conv3x3(torch.autograd.Function):
-    """y = conv(x, W) + b, and dL/dx = conv(dL/dy, W swapped and turned); W and b stay frozen."""
+    """y = conv(x, W) + b, and dL/dx = conv(dL/dy, turn(W)); W and b stay frozen."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(weight)
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, turned: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(turned)
         return torch._nnpack_spatial_convolution(x, weight, bias, [1, 1])  # (B, C_out, H, W)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        (weight,) = ctx.saved_tensors
-        turned = weight.transpose(0, 1).flip(2, 3).contiguous()  # (C_in, C_out, 3, 3): a 9 MB copy at most
-        return torch._nnpack_spatial_convolution(grad.contiguous(), turned, None, [1, 1]), None, None
+        (turned,) = ctx.saved_tensors
+        return torch._nnpack_spatial_convolution(grad.contiguous(), turned, None, [1, 1]), None, None, None
 
 
 class WinogradConv2d(nn.Conv2d):
@@ -96,7 +100,14 @@ class WinogradConv2d(nn.Conv2d):
                 or x.shape[0] != 1 or min(x.shape[-2:]) < min_side() or self.weight.dtype != torch.float32
                 or self.weight.requires_grad or (self.bias is not None and self.bias.requires_grad) or not _ready()):
             return super().forward(x)
-        return _Conv3x3.apply(x.contiguous(), self.weight.contiguous(), self.bias)
+        return _Conv3x3.apply(x.contiguous(), self.weight.contiguous(), self.bias, self._turned())
+
+    def _turned(self) -> torch.Tensor:
+        """turn(W), made once rather than at every backward (up to 9 MB a layer); remade if W was replaced or edited."""
+        key = (self.weight.data_ptr(), self.weight._version)
+        if getattr(self, "_turned_key", None) != key:
+            self._turned_weight, self._turned_key = turn(self.weight.detach()), key
+        return self._turned_weight
 
 
 def use_winograd(net: nn.Sequential) -> nn.Sequential:
